@@ -1,0 +1,28 @@
+"""HTTP API Lambda authorizer (payload 2.0, simple responses) for API keys and Clerk sessions.
+
+It always answers isAuthorized=true and says in the context whether the caller is authenticated, so
+that functions can answer 401/403 in the API's error format (see http/caller_context.py).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from connections.domain.authentication import bearer_token
+from connections.domain.errors import Forbidden, Unauthenticated
+from connections.http.caller_context import authorizer_context, rejection_context
+from connections.observability import logger, tracer
+from connections.wiring import authenticator
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        token = bearer_token(event.get("headers") or {}, event.get("cookies") or [])
+        caller = authenticator().authenticate(token)
+    except (Unauthenticated, Forbidden) as refusal:
+        status = 403 if isinstance(refusal, Forbidden) else 401
+        logger.info("Caller not authenticated", extra={"reason": refusal.message, "status": status})
+        return {"isAuthorized": True, "context": rejection_context(refusal.message, status)}
+    logger.info("Caller authenticated", extra={"org_id": caller.org_id, "auth_type": caller.auth_type.value})
+    return {"isAuthorized": True, "context": authorizer_context(caller)}

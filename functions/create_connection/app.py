@@ -1,0 +1,27 @@
+"""POST /api/connections: create a connection (session only; credentials are encrypted with KMS)."""
+
+from aws_lambda_powertools.event_handler import Response
+from connections.domain.connection import CreateConnectionRequest
+from connections.domain.idempotency import claim_from_header
+from connections.http.error_mapping import json_response
+from connections.http.resolver import api_handler, build_resolver, current_caller, header, request_body
+from connections.observability import MetricUnit, metrics, tracer
+from connections.wiring import connection_service
+
+app = build_resolver()
+
+
+@app.post("/api/connections")
+@tracer.capture_method
+def create_connection() -> Response:
+    request = request_body(app, CreateConnectionRequest)
+    # A retry must carry the same request; credentials stay out of the fingerprint.
+    claim = claim_from_header(
+        "create_connection", header(app, "Idempotency-Key"), request.model_dump(exclude={"credentials"})
+    )
+    connection = connection_service(handles_credentials=True).create(current_caller(app), request, claim)
+    metrics.add_metric(name="ConnectionCreated", unit=MetricUnit.Count, value=1)
+    return json_response(201, connection.to_created_response())
+
+
+lambda_handler = api_handler(app)

@@ -1,0 +1,243 @@
+"""ConnectionRepository on DynamoDB: the 20-connection limit and idempotency keys are enforced in one
+transaction with the write, so no check-then-write race exists."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
+from connections.adapters.dynamodb.keys import (
+    CONNECTION_SORT_PREFIX,
+    connection_key,
+    idempotency_key,
+    meta_key,
+    org_partition,
+)
+from connections.adapters.dynamodb.table_client import (
+    cancellation_codes,
+    dynamodb_client,
+    is_transaction_cancelled,
+    retry_transaction_conflicts,
+)
+from connections.domain.connection import Connection
+from connections.domain.errors import ConcurrentModification, ConnectionLimitReached, NotFound
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.platforms import ConnectionStatus, Direction, Platform
+
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+_CIPHERTEXT = "credentialsCiphertext"
+# Reads never fetch the ciphertext: functions that only read must not even hold it in memory.
+_RECORD_ATTRIBUTES = (
+    "id, orgId, #name, platform, direction, config, #status, createdAt, updatedAt, "
+    "lastTestedAt, lastError, version, hasCredentials"
+)
+_RECORD_NAMES = {"#name": "name", "#status": "status"}
+
+
+def _record(connection: Connection) -> dict[str, Any]:
+    return {
+        "id": connection.id,
+        "orgId": connection.org_id,
+        "name": connection.name,
+        "platform": connection.platform.value,
+        "direction": connection.direction.value,
+        "config": connection.config,
+        "status": connection.status.value,
+        "createdAt": connection.created_at,
+        "updatedAt": connection.updated_at,
+        "lastTestedAt": connection.last_tested_at,
+        "lastError": connection.last_error,
+        "version": connection.version,
+        "hasCredentials": connection.has_credentials,
+    }
+
+
+def _connection(item: dict[str, Any]) -> Connection:
+    values = from_item(item)
+    return Connection(
+        id=values["id"],
+        org_id=values["orgId"],
+        name=values["name"],
+        platform=Platform(values["platform"]),
+        direction=Direction(values["direction"]),
+        config=values.get("config", {}),
+        status=ConnectionStatus(values["status"]),
+        created_at=values["createdAt"],
+        updated_at=values["updatedAt"],
+        last_tested_at=values.get("lastTestedAt"),
+        last_error=values.get("lastError"),
+        version=values.get("version", 1),
+        has_credentials=values.get("hasCredentials", False),
+    )
+
+
+class DynamoConnectionRepository:
+    """Connections under ``ORG#<org>`` / ``CONN#<id>``, with the org counter at ``ORG#<org>`` / ``META``."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    def list_for_org(self, org_id: str) -> list[Connection]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": org_partition(org_id)},
+                ":prefix": {"S": CONNECTION_SORT_PREFIX},
+            },
+            "ProjectionExpression": _RECORD_ATTRIBUTES,
+            "ExpressionAttributeNames": _RECORD_NAMES,
+        }
+        while True:
+            page = self.client.query(**request)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        connections = [_connection(item) for item in items]
+        return sorted(connections, key=lambda connection: connection.created_at)
+
+    def get(self, org_id: str, connection_id: str) -> Connection | None:
+        response = self.client.get_item(
+            TableName=self._table,
+            Key=connection_key(org_id, connection_id),
+            ProjectionExpression=_RECORD_ATTRIBUTES,
+            ExpressionAttributeNames=_RECORD_NAMES,
+        )
+        item = response.get("Item")
+        return _connection(item) if item else None
+
+    def get_encrypted_credentials(self, org_id: str, connection_id: str) -> bytes | None:
+        response = self.client.get_item(
+            TableName=self._table,
+            Key=connection_key(org_id, connection_id),
+            ProjectionExpression=_CIPHERTEXT,
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return from_item(item).get(_CIPHERTEXT) if item else None
+
+    def create(
+        self,
+        connection: Connection,
+        encrypted_credentials: bytes | None,
+        max_per_org: int,
+        idempotency: IdempotencyClaim | None = None,
+    ) -> None:
+        item = connection_key(connection.org_id, connection.id) | to_item(_record(connection))
+        if encrypted_credentials is not None:
+            item[_CIPHERTEXT] = {"B": encrypted_credentials}
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": meta_key(connection.org_id),
+                    "UpdateExpression": "SET connectionCount = if_not_exists(connectionCount, :zero) + :one",
+                    "ConditionExpression": "attribute_not_exists(connectionCount) OR connectionCount < :max",
+                    "ExpressionAttributeValues": {
+                        ":zero": {"N": "0"},
+                        ":one": {"N": "1"},
+                        ":max": {"N": str(max_per_org)},
+                    },
+                }
+            },
+            {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        if idempotency is not None:
+            actions.append(self._idempotency_put(connection.org_id, idempotency, connection.id))
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as error:
+            if not is_transaction_cancelled(error):
+                raise
+            codes = cancellation_codes(error)
+            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                raise self._replay(connection.org_id, idempotency) from None
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise ConnectionLimitReached(
+                    f"Connection limit reached: an organisation can have at most {max_per_org} connections"
+                ) from None
+            raise
+
+    def replace(self, connection: Connection, expected_version: int, encrypted_credentials: bytes | None) -> None:
+        record = _record(connection)
+        removed = [name for name in ("lastTestedAt", "lastError") if record[name] is None]
+        values = {name: value for name, value in record.items() if value is not None and name not in ("id", "orgId")}
+        if encrypted_credentials is not None:
+            values[_CIPHERTEXT] = encrypted_credentials
+        names = {f"#{name}": name for name in values} | {f"#{name}": name for name in removed}
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in values)
+        if removed:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in removed)
+        attribute_values = {f":{name}": to_attribute(value) for name, value in values.items()}
+        attribute_values[":expected"] = {"N": str(expected_version)}
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=connection_key(connection.org_id, connection.id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk) AND #version = :expected",
+                ExpressionAttributeNames=names | {"#version": "version"},
+                ExpressionAttributeValues=attribute_values,
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if self.get(connection.org_id, connection.id) is None:
+                raise NotFound("Connection not found") from None
+            raise ConcurrentModification("The connection was changed by another request; retry") from None
+
+    def delete(self, org_id: str, connection_id: str) -> None:
+        actions = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": connection_key(org_id, connection_id),
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": meta_key(org_id),
+                    "UpdateExpression": "SET connectionCount = connectionCount - :one",
+                    "ConditionExpression": "connectionCount > :zero",
+                    "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+                }
+            },
+        ]
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as error:
+            if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+                raise NotFound("Connection not found") from None
+            raise
+
+    def connection_count(self, org_id: str) -> int:
+        """The organisation's counter as stored (used by tests and operators)."""
+        item = self.client.get_item(TableName=self._table, Key=meta_key(org_id), ConsistentRead=True).get("Item")
+        return int(item["connectionCount"]["N"]) if item and "connectionCount" in item else 0
+
+    def _idempotency_put(self, org_id: str, claim: IdempotencyClaim, result_id: str) -> dict[str, Any]:
+        record = idempotency_key(org_id, claim.operation, claim.key) | to_item(
+            {"resultId": result_id, "fingerprint": claim.fingerprint, "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS}
+        )
+        return {"Put": {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def _replay(self, org_id: str, claim: IdempotencyClaim) -> IdempotentReplay:
+        item = self.client.get_item(
+            TableName=self._table, Key=idempotency_key(org_id, claim.operation, claim.key), ConsistentRead=True
+        )["Item"]
+        values = from_item(item)
+        return IdempotentReplay(values["resultId"], values["fingerprint"])

@@ -1,0 +1,1 @@
+"""Outbound HTTP for platform adapters: address policy, pinned transport and the safe client."""

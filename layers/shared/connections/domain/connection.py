@@ -1,0 +1,86 @@
+"""The connection record and the request bodies that create and change it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from connections.domain.platforms import ConnectionStatus, Direction, Platform
+
+ConnectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+CredentialValue = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A stored connection. Credentials are not part of it: they live encrypted beside it."""
+
+    id: str
+    org_id: str
+    name: str
+    platform: Platform
+    direction: Direction
+    config: dict[str, Any]
+    status: ConnectionStatus
+    created_at: str
+    updated_at: str
+    last_tested_at: str | None = None
+    last_error: str | None = None
+    version: int = 1
+    has_credentials: bool = False
+
+    def to_response(self) -> dict[str, Any]:
+        """The full record as the API returns it (seed: List Connections)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "platform": self.platform.value,
+            "direction": self.direction.value,
+            "config": self.config,
+            "status": self.status.value,
+            "lastTestedAt": self.last_tested_at,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+    def to_created_response(self) -> dict[str, Any]:
+        """The short record returned by create (seed: Create a Connection, 201)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "platform": self.platform.value,
+            "direction": self.direction.value,
+            "status": self.status.value,
+            "createdAt": self.created_at,
+        }
+
+    def changed(self, **changes: Any) -> Connection:
+        return replace(self, **changes)
+
+
+class _StrictBody(BaseModel):
+    # strict: "2.5" is not a number and "true" is not a boolean; extra="forbid": unknown fields are a 400.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CreateConnectionRequest(_StrictBody):
+    name: ConnectionName
+    platform: Platform
+    direction: Direction
+    config: dict[str, Any]
+    credentials: dict[str, CredentialValue] | None = None
+
+
+class UpdateConnectionRequest(_StrictBody):
+    name: ConnectionName | None = None
+    platform: Platform | None = None
+    direction: Direction | None = None
+    config: dict[str, Any] | None = None
+    credentials: dict[str, CredentialValue] | None = None
+
+
+class ConnectionFilters(_StrictBody):
+    direction: Direction | None = None
+    platform: Platform | None = None

@@ -1,0 +1,226 @@
+"""Validation of a connection's ``config`` (DESIGN.md section 7).
+
+Every key is declared once in ``CONFIG_KEYS`` with the directions and platforms it applies to, so an
+unknown key, or a key that does not fit the connection, is a 400 that names it. Values keep the
+spelling the user wrote (URLs are checked, never rewritten).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from connections.domain.currencies import ISO_4217_CODES
+from connections.domain.errors import FieldProblem
+from connections.domain.platforms import Direction, Platform
+
+MAX_URL_LENGTH = 2048
+MAX_MAPPINGS = 100
+MAX_HEADERS = 20
+
+# Topic fields an inbound item can be mapped onto (``field_mappings`` values).
+TOPIC_FIELDS = frozenset(
+    {
+        "topic_name",
+        "external_id",
+        "description",
+        "keywords",
+        "category",
+        "subcategory",
+        "taxonomy_path",
+        "audience_size",
+        "cpm",
+        "currency",
+        "data_provider",
+        "country",
+    }
+)
+
+# Header names that would carry a secret in plaintext config; secrets belong in `credentials`.
+_SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "cookie", "password", "session")
+_FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
+
+_DOTTED_PATH = re.compile(r"^[A-Za-z_$@][\w$@-]*(?:\[\d+\])*(?:\.[\w$@-]+(?:\[\d+\])*)*$")
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}$")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
+_TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_LOCATION = re.compile(r"^[A-Za-z]{2}(?:[-_][A-Za-z0-9]{1,8})?$")
+_PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+AUTH_TYPES = ("bearer", "basic", "api_key", "none")
+
+Checker = Callable[[Any], str | None]  # returns a problem message, or None when the value is fine
+
+
+def _text(pattern: re.Pattern[str], what: str) -> Checker:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return "must be a string"
+        return None if pattern.match(value) else f"must be {what}"
+
+    return check
+
+
+def _url(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a string"
+    if len(value) > MAX_URL_LENGTH or any(ch.isspace() for ch in value):
+        return "must be a valid URL"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "must be a valid URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "must be an absolute http(s) URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not contain a user name or password; put secrets in credentials"
+    return None
+
+
+def _choice(options: tuple[Any, ...]) -> Checker:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or value not in options:
+            return "must be one of: " + ", ".join(str(option) for option in options)
+        return None
+
+    return check
+
+
+def _int_between(low: int, high: int) -> Checker:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be an integer from {low} to {high}"
+        return None
+
+    return check
+
+
+def _cpm(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "must be a number"
+    if not 0 <= value <= 10_000 or value != value:  # value != value catches NaN
+        return "must be a number from 0 to 10000"
+    return None
+
+
+def _currency(value: Any) -> str | None:
+    if not isinstance(value, str) or value not in ISO_4217_CODES:
+        return "must be an ISO 4217 currency code such as USD"
+    return None
+
+
+def _field_mappings(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be an object mapping external fields to topic fields"
+    if len(value) > MAX_MAPPINGS:
+        return f"must have at most {MAX_MAPPINGS} entries"
+    for source, target in value.items():
+        if not _DOTTED_PATH.match(source):
+            return f"source field '{source[:64]}' must be a dotted path"
+        if target not in TOPIC_FIELDS:
+            return f"target of '{source}' must be one of: " + ", ".join(sorted(TOPIC_FIELDS))
+    if "topic_name" not in value.values():
+        return "must map some field to topic_name"
+    return None
+
+
+def _headers(value: Any) -> str | None:
+    if not isinstance(value, dict) or len(value) > MAX_HEADERS:
+        return f"must be an object of at most {MAX_HEADERS} header names to string values"
+    for name, header_value in value.items():
+        lowered = name.lower()
+        if not _HEADER_NAME.match(name) or lowered in _FORBIDDEN_HEADERS:
+            return f"'{name[:64]}' is not an allowed header name"
+        if any(word in lowered for word in _SECRET_HEADER_WORDS):
+            return f"'{name}' looks like a secret; put it in credentials instead"
+        if not isinstance(header_value, str) or len(header_value) > 1024 or "\n" in header_value:
+            return f"value of '{name}' must be a single-line string"
+    return None
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """A documented config key: how to check it, and where it applies."""
+
+    check: Checker
+    inbound: bool = False
+    outbound: bool = False
+    platforms: frozenset[Platform] | None = None  # None: every platform
+
+
+_CUSTOM = frozenset({Platform.CUSTOM_API})
+
+CONFIG_KEYS: Mapping[str, ConfigKey] = {
+    # inbound (sync/pull)
+    "base_url": ConfigKey(_url, inbound=True),
+    "items_path": ConfigKey(_text(_DOTTED_PATH, "a dotted path such as data.segments"), inbound=True),
+    "count_path": ConfigKey(_text(_DOTTED_PATH, "a dotted path such as data.total"), inbound=True),
+    "page_param": ConfigKey(_text(_PARAM_NAME, "a query parameter name"), inbound=True),
+    "page_size_param": ConfigKey(_text(_PARAM_NAME, "a query parameter name"), inbound=True),
+    "field_mappings": ConfigKey(_field_mappings, inbound=True),
+    "page_size": ConfigKey(_int_between(1, 1000), inbound=True),
+    "pagination": ConfigKey(_choice(("page", "offset")), inbound=True),
+    "first_page": ConfigKey(_choice((0, 1)), inbound=True),
+    # outbound (push/activation)
+    "api_base_url": ConfigKey(_url, outbound=True),
+    "token_url": ConfigKey(_url, outbound=True),
+    "data_source_location": ConfigKey(_text(_LOCATION, "a country or region code such as US"), outbound=True),
+    "default_cpm": ConfigKey(_cpm, outbound=True),
+    "currency": ConfigKey(_currency, outbound=True),
+    "template_key": ConfigKey(_text(_TEMPLATE_KEY, "lowercase letters, digits, '-' or '_'"), outbound=True),
+    # both directions
+    "auth_type": ConfigKey(_choice(AUTH_TYPES), inbound=True, outbound=True, platforms=_CUSTOM),
+    "headers": ConfigKey(_headers, inbound=True, outbound=True, platforms=_CUSTOM),
+    "api_key_header": ConfigKey(_text(_HEADER_NAME, "a header name"), inbound=True, outbound=True),
+    "provider_id": ConfigKey(
+        _text(_PROVIDER_ID, "letters, digits, '-' or '_'"),
+        outbound=True,
+        platforms=frozenset({Platform.TRADEDESK}),
+    ),
+}
+
+# auth_type is documented as an inbound key for every platform; outbound it only means something for
+# custom APIs (the named platforms have fixed auth flows).
+_INBOUND_AUTH_TYPE = ConfigKey(_choice(AUTH_TYPES), inbound=True)
+
+
+def validate_config(config: Mapping[str, Any], platform: Platform, direction: Direction) -> list[FieldProblem]:
+    """Every problem with ``config`` for a connection of this platform and direction (empty: valid)."""
+    problems: list[FieldProblem] = []
+    for key, value in config.items():
+        field = f"config.{key}"
+        spec = CONFIG_KEYS.get(key)
+        if spec is None:
+            problems.append(FieldProblem(field, f"unknown config key '{key}'"))
+            continue
+        if key == "auth_type" and platform is not Platform.CUSTOM_API and direction.pulls:
+            spec = _INBOUND_AUTH_TYPE
+        if spec.platforms is not None and platform not in spec.platforms:
+            names = ", ".join(sorted(p.value for p in spec.platforms))
+            problems.append(FieldProblem(field, f"'{key}' applies only to platform {names}"))
+            continue
+        if not ((spec.inbound and direction.pulls) or (spec.outbound and direction.pushes)):
+            side = "inbound or bidirectional" if spec.inbound else "outbound or bidirectional"
+            problems.append(FieldProblem(field, f"'{key}' applies only to {side} connections"))
+            continue
+        message = spec.check(value)
+        if message:
+            problems.append(FieldProblem(field, message))
+    if direction.pulls and "base_url" not in config:
+        problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
+    return problems
+
+
+def merge_config(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply a PATCH to config key by key; a key set to null is removed."""
+    merged = dict(current)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,137 @@
+"""Use cases of the connection endpoints: list, create, get, update, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from connections.domain.access import Caller
+from connections.domain.clock import utc_now
+from connections.domain.connection import (
+    Connection,
+    ConnectionFilters,
+    CreateConnectionRequest,
+    UpdateConnectionRequest,
+)
+from connections.domain.connection_config import merge_config, validate_config
+from connections.domain.credential_shapes import validate_credentials
+from connections.domain.errors import FieldProblem, InvalidInput, NotFound
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
+from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_id
+from connections.domain.platforms import ConnectionStatus, Direction, Platform
+from connections.ports.connection_repository import ConnectionRepository
+from connections.ports.credential_cipher import CredentialCipher
+
+MAX_CONNECTIONS_PER_ORG = 20
+
+
+def _raise_if_problems(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise InvalidInput("Invalid connection", problems)
+
+
+def _validate(
+    platform: Platform, direction: Direction, config: Mapping[str, Any], credentials: Mapping[str, str] | None
+) -> None:
+    problems = validate_config(config, platform, direction)
+    if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
+        problems += validate_credentials(credentials, platform, config.get("auth_type"))
+    _raise_if_problems(problems)
+
+
+class ConnectionService:
+    """Connection use cases for one caller's organisation; credentials go in, never out."""
+
+    def __init__(
+        self,
+        repository: ConnectionRepository,
+        cipher: CredentialCipher | None = None,
+        max_connections: int = MAX_CONNECTIONS_PER_ORG,
+    ) -> None:
+        self._repository = repository
+        self._cipher = cipher
+        self._max_connections = max_connections
+
+    def list(self, caller: Caller, filters: ConnectionFilters) -> list[Connection]:
+        """The organisation's connections, optionally filtered by direction and platform."""
+        return [
+            connection
+            for connection in self._repository.list_for_org(caller.org_id)
+            if (filters.direction is None or connection.direction is filters.direction)
+            and (filters.platform is None or connection.platform is filters.platform)
+        ]
+
+    def get(self, caller: Caller, connection_id: str) -> Connection:
+        """One connection of the caller's organisation (404 for any other)."""
+        if not is_valid_id(connection_id, CONNECTION_PREFIX):
+            raise NotFound("Connection not found")
+        connection = self._repository.get(caller.org_id, connection_id)
+        if connection is None:
+            raise NotFound("Connection not found")
+        return connection
+
+    def create(
+        self, caller: Caller, request: CreateConnectionRequest, idempotency: IdempotencyClaim | None = None
+    ) -> Connection:
+        """Validate, encrypt the credentials for this record, and store it within the org's limit."""
+        config = {key: value for key, value in request.config.items() if value is not None}
+        _validate(request.platform, request.direction, config, request.credentials)
+        now = utc_now()
+        connection = Connection(
+            id=new_id(CONNECTION_PREFIX),
+            org_id=caller.org_id,
+            name=request.name,
+            platform=request.platform,
+            direction=request.direction,
+            config=config,
+            status=ConnectionStatus.ACTIVE,
+            created_at=now,
+            updated_at=now,
+            has_credentials=bool(request.credentials),
+        )
+        ciphertext = self._encrypt(connection, request.credentials)
+        try:
+            self._repository.create(connection, ciphertext, self._max_connections, idempotency)
+        except IdempotentReplay as replay:
+            assert idempotency is not None
+            return self.get(caller, ensure_same_request(idempotency, replay))
+        return connection
+
+    def update(self, caller: Caller, connection_id: str, request: UpdateConnectionRequest) -> Connection:
+        """Apply a partial update; config merges key by key and the result is validated whole."""
+        given = request.model_fields_set
+        nulls = [FieldProblem(name, "must not be null") for name in sorted(given) if getattr(request, name) is None]
+        _raise_if_problems(nulls)
+        if not given:
+            raise InvalidInput("Request body must contain at least one field to change")
+        current = self.get(caller, connection_id)
+        if request.platform is not None and request.platform is not current.platform:
+            raise InvalidInput(
+                "Invalid connection", [FieldProblem("platform", "cannot be changed; create a new connection")]
+            )
+        direction = request.direction or current.direction
+        config = merge_config(current.config, request.config) if request.config is not None else current.config
+        _validate(current.platform, direction, config, request.credentials)
+        updated = current.changed(
+            name=request.name or current.name,
+            direction=direction,
+            config=config,
+            updated_at=utc_now(),
+            version=current.version + 1,
+            has_credentials=bool(request.credentials) if request.credentials is not None else current.has_credentials,
+        )
+        ciphertext = self._encrypt(updated, request.credentials)
+        self._repository.replace(updated, current.version, ciphertext)
+        return updated
+
+    def delete(self, caller: Caller, connection_id: str) -> None:
+        """Delete the connection and its credentials, freeing its slot."""
+        current = self.get(caller, connection_id)
+        self._repository.delete(caller.org_id, current.id)
+
+    def _encrypt(self, connection: Connection, credentials: Mapping[str, str] | None) -> bytes | None:
+        if credentials is None:
+            return None
+        if self._cipher is None:  # a wiring mistake, not a caller's: read-only functions get no cipher
+            raise RuntimeError("this function is not configured to handle credentials")
+        return self._cipher.encrypt(credentials, org_id=connection.org_id, connection_id=connection.id)

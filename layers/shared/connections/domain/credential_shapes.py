@@ -1,0 +1,74 @@
+"""Which credential keys each platform takes (checked at create/update; values are never echoed)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from connections.domain.errors import FieldProblem
+from connections.domain.platforms import Platform
+
+MAX_CREDENTIAL_KEYS = 10
+MAX_CREDENTIAL_LENGTH = 8192
+_KEY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+# Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
+PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
+    # OAuth2 password grant (account id + secret key) or client-credentials grant; LR-Org-Id optional.
+    Platform.LIVERAMP: (
+        frozenset({"username", "password", "client_id", "client_secret", "org_id"}),
+        (frozenset({"username", "password"}), frozenset({"client_id", "client_secret"})),
+    ),
+    # A long-lived API token, or login + password exchanged at POST /v3/authentication.
+    Platform.TRADEDESK: (
+        frozenset({"api_key", "login", "password"}),
+        (frozenset({"api_key"}), frozenset({"login", "password"})),
+    ),
+    # Username + API key exchanged for a one-hour token.
+    Platform.INDEXEXCHANGE: (
+        frozenset({"username", "key"}),
+        (frozenset({"username", "key"}),),
+    ),
+}
+
+# Custom APIs: what each auth_type needs.
+CUSTOM_API_CREDENTIALS: Mapping[str, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
+    "bearer": (frozenset({"token", "api_key"}), (frozenset({"token"}), frozenset({"api_key"}))),
+    "basic": (frozenset({"username", "password"}), (frozenset({"username", "password"}),)),
+    "api_key": (frozenset({"api_key"}), (frozenset({"api_key"}),)),
+    "none": (frozenset(), (frozenset(),)),
+}
+
+
+def validate_credentials(
+    credentials: Mapping[str, Any], platform: Platform, auth_type: str | None
+) -> list[FieldProblem]:
+    """Problems with a credential set for this platform; messages name keys, never values."""
+    problems: list[FieldProblem] = []
+    if len(credentials) > MAX_CREDENTIAL_KEYS:
+        return [FieldProblem("credentials", f"must have at most {MAX_CREDENTIAL_KEYS} keys")]
+    for key, value in credentials.items():
+        if not _KEY_NAME.match(key):
+            problems.append(FieldProblem("credentials", f"'{key[:64]}' is not a valid credential name"))
+        elif not isinstance(value, str) or not value:
+            problems.append(FieldProblem(f"credentials.{key}", "must be a non-empty string"))
+        elif len(value) > MAX_CREDENTIAL_LENGTH:
+            problems.append(FieldProblem(f"credentials.{key}", f"must be at most {MAX_CREDENTIAL_LENGTH} characters"))
+    if problems:
+        return problems
+
+    if platform is Platform.CUSTOM_API:
+        allowed, complete_sets = CUSTOM_API_CREDENTIALS[auth_type or "none"]
+        context = f"auth_type '{auth_type or 'none'}'"
+    else:
+        allowed, complete_sets = PLATFORM_CREDENTIALS[platform]
+        context = f"platform {platform.value}"
+    for key in credentials:
+        if key not in allowed:
+            accepted = ", ".join(sorted(allowed)) or "none"
+            problems.append(FieldProblem(f"credentials.{key}", f"not used by {context} (accepted: {accepted})"))
+    if not problems and not any(required <= credentials.keys() for required in complete_sets):
+        options = " or ".join(" + ".join(sorted(required)) for required in complete_sets)
+        problems.append(FieldProblem("credentials", f"{context} needs {options}"))
+    return problems

@@ -1,0 +1,64 @@
+"""Domain errors. The HTTP layer maps each one to a status code in one place (http/error_mapping.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field: a dotted path (``config.base_url``) and what is wrong with it."""
+
+    field: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+class DomainError(Exception):
+    """Base of every error a caller may see; its message must be safe to show (no secrets)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(DomainError):
+    """The request is malformed or breaks a validation rule (400)."""
+
+    def __init__(self, message: str, details: list[FieldProblem] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+class PayloadTooLarge(DomainError):
+    """The request body is larger than the API accepts (413)."""
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or credentials that are not valid (401)."""
+
+
+class Forbidden(DomainError):
+    """Valid credentials without the right to do this (403)."""
+
+
+class NotFound(DomainError):
+    """Unknown id, or an id that belongs to another organisation (404)."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state (409)."""
+
+
+class ConnectionLimitReached(Conflict):
+    """The organisation already has the maximum number of connections."""
+
+
+class ConcurrentModification(Conflict):
+    """The record changed between read and write; the caller may retry."""
+
+
+class CredentialsUnreadable(DomainError):
+    """Stored credentials could not be decrypted or belong to another record (never shown in detail)."""

@@ -1,0 +1,41 @@
+"""The platforms a connection can point at, and the directions data can flow."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    LIVERAMP = "liveramp"
+    TRADEDESK = "tradedesk"
+    INDEXEXCHANGE = "indexexchange"
+    CUSTOM_API = "custom_api"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+    BIDIRECTIONAL = "bidirectional"
+
+    @property
+    def pulls(self) -> bool:
+        """True when segments are synced in from the platform."""
+        return self is not Direction.OUTBOUND
+
+    @property
+    def pushes(self) -> bool:
+        """True when topics are pushed out to the platform."""
+        return self is not Direction.INBOUND
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    ERROR = "error"
+
+
+PLATFORM_DISPLAY_NAMES = {
+    Platform.LIVERAMP: "LiveRamp",
+    Platform.TRADEDESK: "The Trade Desk",
+    Platform.INDEXEXCHANGE: "Index Exchange",
+    Platform.CUSTOM_API: "Custom",
+}

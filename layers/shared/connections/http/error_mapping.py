@@ -1,0 +1,55 @@
+"""Domain errors -> HTTP responses in the API's error format: {"error": ..., "details"?: [...]}."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from connections.domain.errors import (
+    Conflict,
+    CredentialsUnreadable,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+)
+
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidInput, 400),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PayloadTooLarge, 413),
+    # Undecryptable stored credentials are our fault, not the caller's; the message stays generic.
+    (CredentialsUnreadable, 500),
+)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response with the given status."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )
+
+
+def error_body(message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message}
+    if details:
+        body["details"] = details
+    return body
+
+
+def response_for(error: DomainError) -> Response:
+    """The HTTP response for a domain error."""
+    status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 500)
+    details = [problem.to_dict() for problem in error.details] if isinstance(error, InvalidInput) else None
+    headers = {"WWW-Authenticate": 'Bearer realm="connections"'} if status == 401 else None
+    return json_response(status, error_body(error.message, details), headers)

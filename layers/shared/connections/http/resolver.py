@@ -1,0 +1,96 @@
+"""The one place every function's HTTP resolver is built: authentication from the authorizer context,
+the route access table, error mapping and logging keys. Handlers only add their route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from connections.domain.access import Caller
+from connections.domain.errors import DomainError, Forbidden
+from connections.http.caller_context import caller_from_context
+from connections.http.error_mapping import error_body, json_response, response_for
+from connections.http.request_parsing import parse_body, parse_query, raw_body
+from connections.http.route_access import ROUTE_ACCESS
+from connections.observability import logger, metrics, tracer
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_CALLER = "caller"
+
+
+def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    event = app.current_event
+    caller = caller_from_context(event.request_context.authorizer.get_lambda)
+    logger.append_keys(org_id=caller.org_id, auth_type=caller.auth_type.value)
+    access = ROUTE_ACCESS.get(event.route_key)
+    if access is None:  # every deployed route must be in the table; refusing is the safe default
+        raise Forbidden("Route is not open to callers")
+    access.check(caller)
+    app.append_context(**{_CALLER: caller})
+    return next_middleware(app)
+
+
+def build_resolver() -> APIGatewayHttpResolver:
+    """A resolver with the shared middleware and error handlers."""
+    app = APIGatewayHttpResolver()
+    app.use(middlewares=[_authenticate_and_authorize])
+
+    @app.exception_handler(DomainError)
+    def handle_domain_error(error: DomainError) -> Response:
+        response = response_for(error)
+        logger.info("Request refused", extra={"status": response.status_code, "reason": type(error).__name__})
+        return response
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        # Exceptions may carry request data: log the type and traceback, answer without details.
+        logger.exception("Unhandled error", extra={"error_type": type(error).__name__})
+        return json_response(500, error_body("Internal server error"))
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response:
+        return json_response(404, error_body("Route not found"))
+
+    return app
+
+
+def current_caller(app: APIGatewayHttpResolver) -> Caller:
+    """The authenticated caller of the current request (set by the shared middleware)."""
+    caller = app.context.get(_CALLER)
+    assert isinstance(caller, Caller), "route ran without the shared middleware"
+    return caller
+
+
+def request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+    """The current request's JSON body validated against ``model``."""
+    event = app.current_event
+    return parse_body(model, raw_body(event.body, event.is_base64_encoded))
+
+
+def query_parameters(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+    """The current request's query string validated against ``model``."""
+    return parse_query(model, app.current_event.query_string_parameters)
+
+
+def header(app: APIGatewayHttpResolver, name: str) -> str | None:
+    """A request header by case-insensitive name."""
+    return app.current_event.get_header_value(name, case_sensitive=False)
+
+
+def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda entry point for a resolver: logging context, tracing and metrics around ``resolve``."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return lambda_handler

@@ -1,0 +1,1 @@
+"""Interfaces the domain services need; adapters implement them (one module per port)."""

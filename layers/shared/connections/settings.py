@@ -1,0 +1,46 @@
+"""Environment variables, parsed once into a typed model at the edge (domain code never reads os.environ)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str
+    credentials_key_arn: str | None = None
+    # Local development and tests only: lets outbound calls reach http:// and private addresses.
+    allow_private_targets: bool = False
+    clerk_jwks_url: str | None = None
+    clerk_jwt_key: str | None = None
+    clerk_authorized_parties: tuple[str, ...] = ()
+    clerk_issuer: str | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        """Read the documented variables (README: Environment variables)."""
+
+        def optional(name: str) -> str | None:
+            return environ.get(name) or None
+
+        parties = environ.get("CLERK_AUTHORIZED_PARTIES", "")
+        return cls(
+            table_name=environ.get("TABLE_NAME", ""),
+            credentials_key_arn=optional("CREDENTIALS_KEY_ARN"),
+            allow_private_targets=environ.get("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "") in ("1", "true", "yes"),
+            clerk_jwks_url=optional("CLERK_JWKS_URL"),
+            clerk_jwt_key=optional("CLERK_JWT_KEY"),
+            clerk_authorized_parties=tuple(party.strip() for party in parties.split(",") if party.strip()),
+            clerk_issuer=optional("CLERK_ISSUER"),
+        )
+
+
+@cache
+def settings() -> Settings:
+    """The settings of this container, read on first use."""
+    return Settings.from_environ(os.environ)

@@ -1,0 +1,63 @@
+"""Composition root: builds services from settings and adapters, once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
+from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
+from connections.domain.authentication import Authenticator
+from connections.domain.connection_service import ConnectionService
+from connections.domain.errors import Unauthenticated
+from connections.ports.credential_cipher import CredentialCipher
+from connections.ports.session_verifier import SessionVerifier
+from connections.settings import settings
+
+
+@cache
+def connection_repository() -> DynamoConnectionRepository:
+    return DynamoConnectionRepository(settings().table_name)
+
+
+@cache
+def credential_cipher() -> CredentialCipher:
+    """The KMS cipher; imported here so functions that never touch credentials never load the SDK."""
+    from connections.adapters.kms_credential_cipher import KmsCredentialCipher
+
+    key_arn = settings().credentials_key_arn
+    if not key_arn:
+        raise RuntimeError("CREDENTIALS_KEY_ARN is not set for this function")
+    return KmsCredentialCipher(key_arn)
+
+
+@cache
+def connection_service(handles_credentials: bool = False) -> ConnectionService:
+    """The connection service; only functions that write credentials ask for the cipher."""
+    cipher = credential_cipher() if handles_credentials else None
+    return ConnectionService(connection_repository(), cipher)
+
+
+@cache
+def api_key_repository() -> DynamoApiKeyRepository:
+    return DynamoApiKeyRepository(settings().table_name)
+
+
+@cache
+def session_verifier() -> SessionVerifier:
+    """Clerk verification, built on first session request (API-key callers never load it)."""
+    from connections.adapters.clerk_session_verifier import ClerkSessionVerifier
+
+    config = settings()
+    if not (config.clerk_jwks_url or config.clerk_jwt_key):
+        raise Unauthenticated("Session tokens are not accepted: no verification key is configured")
+    return ClerkSessionVerifier(
+        jwks_url=config.clerk_jwks_url,
+        public_key_pem=config.clerk_jwt_key,
+        authorized_parties=config.clerk_authorized_parties,
+        issuer=config.clerk_issuer,
+    )
+
+
+@cache
+def authenticator() -> Authenticator:
+    return Authenticator(api_key_repository(), session_verifier)

@@ -1,0 +1,1 @@
+"""Docker-free local running of the SAM application (never deployed)."""

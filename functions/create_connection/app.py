@@ -5,14 +5,13 @@ from connections.domain.connection import CreateConnectionRequest
 from connections.domain.idempotency import claim_from_header
 from connections.http.error_mapping import json_response
 from connections.http.resolver import api_handler, build_resolver, current_caller, header, request_body
-from connections.observability import MetricUnit, metrics, tracer
+from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 
 app = build_resolver()
 
 
 @app.post("/api/connections")
-@tracer.capture_method
 def create_connection() -> Response:
     request = request_body(app, CreateConnectionRequest)
     # A retry must carry the same request; credentials stay out of the fingerprint.

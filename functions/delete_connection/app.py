@@ -1,14 +1,13 @@
 """DELETE /api/connections/{id}: remove a connection and its credentials, freeing its slot (session only)."""
 
 from connections.http.resolver import api_handler, build_resolver, current_caller
-from connections.observability import MetricUnit, metrics, tracer
+from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 
 app = build_resolver()
 
 
 @app.delete("/api/connections/<connection_id>")
-@tracer.capture_method
 def delete_connection(connection_id: str) -> dict:
     connection_service().delete(current_caller(app), connection_id)
     metrics.add_metric(name="ConnectionDeleted", unit=MetricUnit.Count, value=1)

@@ -1,14 +1,12 @@
 """GET /api/connections/{id}: one connection of the caller's organisation (never its credentials)."""
 
 from connections.http.resolver import api_handler, build_resolver, current_caller
-from connections.observability import tracer
 from connections.wiring import connection_service
 
 app = build_resolver()
 
 
 @app.get("/api/connections/<connection_id>")
-@tracer.capture_method
 def get_connection(connection_id: str) -> dict:
     return connection_service().get(current_caller(app), connection_id).to_response()
 

@@ -2,14 +2,12 @@
 
 from connections.domain.connection import ConnectionFilters
 from connections.http.resolver import api_handler, build_resolver, current_caller, query_parameters
-from connections.observability import tracer
 from connections.wiring import connection_service
 
 app = build_resolver()
 
 
 @app.get("/api/connections")
-@tracer.capture_method
 def list_connections() -> list[dict]:
     filters = query_parameters(app, ConnectionFilters)
     connections = connection_service().list(current_caller(app), filters)

@@ -2,14 +2,12 @@
 
 from connections.domain.connection import UpdateConnectionRequest
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
-from connections.observability import tracer
 from connections.wiring import connection_service
 
 app = build_resolver()
 
 
 @app.patch("/api/connections/<connection_id>")
-@tracer.capture_method
 def update_connection(connection_id: str) -> dict:
     request = request_body(app, UpdateConnectionRequest)
     service = connection_service(handles_credentials=request.credentials is not None)

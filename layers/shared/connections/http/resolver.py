@@ -81,7 +81,7 @@ def query_parameters(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT
 
 def header(app: APIGatewayHttpResolver, name: str) -> str | None:
     """A request header by case-insensitive name."""
-    return app.current_event.get_header_value(name, case_sensitive=False)
+    return app.current_event.headers.get(name)  # Powertools headers are case-insensitive
 
 
 def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
@@ -89,7 +89,7 @@ def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Lambda
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
     @tracer.capture_lambda_handler
-    @metrics.log_metrics
+    @metrics.log_metrics(capture_cold_start_metric=True)
     def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 

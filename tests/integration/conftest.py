@@ -1,0 +1,165 @@
+"""Integration fixtures: moto in-process with the table and key built from template.yaml, and the
+real handlers reached through the API Gateway emulator (authorizer first, payload 2.0)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from moto import mock_aws
+
+from local.api_gateway import ApiGateway
+from local.provision import LocalResources, provision
+from tests.support.session_tokens import SessionTokenIssuer
+
+TABLE_NAME = "connections-test"
+
+
+def reset_container_state() -> None:
+    """Forget cached settings, clients and services, as a new Lambda container would."""
+    from connections import settings, wiring
+    from connections.adapters.dynamodb import table_client
+
+    settings.settings.cache_clear()
+    table_client.dynamodb_client.cache_clear()
+    for name in dir(wiring):
+        cached = getattr(wiring, name)
+        if hasattr(cached, "cache_clear"):
+            cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def token_issuer() -> SessionTokenIssuer:
+    return SessionTokenIssuer()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, token_issuer: SessionTokenIssuer) -> Iterator[LocalResources]:
+    with mock_aws():
+        resources = provision(TABLE_NAME)
+        monkeypatch.setenv("TABLE_NAME", resources.table_name)
+        monkeypatch.setenv("CREDENTIALS_KEY_ARN", resources.key_arn)
+        monkeypatch.setenv("CLERK_JWT_KEY", token_issuer.public_pem)
+        monkeypatch.setenv("CLERK_AUTHORIZED_PARTIES", "http://localhost:3000")
+        reset_container_state()
+        yield resources
+    reset_container_state()
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+class ApiClient:
+    """Calls the API through the gateway emulator, with an optional default token."""
+
+    def __init__(self, gateway: ApiGateway, token: str | None = None) -> None:
+        self._gateway = gateway
+        self.token = token
+        self.responses: list[ApiResponse] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        body: bytes | None = None,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        token: str | None = None,
+        anonymous: bool = False,
+    ) -> ApiResponse:
+        sent = {"content-type": "application/json"} | (headers or {})
+        bearer = None if anonymous else (token or self.token)
+        if bearer and "authorization" not in {name.lower() for name in sent}:
+            sent["authorization"] = f"Bearer {bearer}"
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+        result = self._gateway.handle(method, path, urlencode(query or {}), sent, body or b"")
+        response = ApiResponse(result.status, result.headers, result.body.decode())
+        self.responses.append(response)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, json_body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, json_body=json_body, **kwargs)
+
+    def patch(self, path: str, json_body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("PATCH", path, json_body=json_body, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def gateway() -> ApiGateway:
+    return ApiGateway()
+
+
+@pytest.fixture
+def api(aws: LocalResources, gateway: ApiGateway, token_issuer: SessionTokenIssuer) -> ApiClient:
+    """A client signed in as an admin of org_a."""
+    return ApiClient(gateway, token_issuer.token("org_a"))
+
+
+@pytest.fixture
+def issue_api_key(aws: LocalResources):
+    """Issue an API key for an organisation with the given scopes; returns the plaintext key."""
+    from connections.domain.api_key_service import ApiKeyService
+    from connections.wiring import api_key_repository
+
+    def issue(org_id: str = "org_a", scopes: str = "sync", expires_at: str | None = None) -> str:
+        key, _record = ApiKeyService(api_key_repository()).issue(org_id, "test key", scopes, expires_at)
+        return key
+
+    return issue
+
+
+def inbound_connection(**overrides: Any) -> dict[str, Any]:
+    """A valid custom_api inbound create body (the seed's TypeScript example)."""
+    body: dict[str, Any] = {
+        "name": "My Custom API",
+        "platform": "custom_api",
+        "direction": "inbound",
+        "config": {
+            "base_url": "https://api.example.com/segments",
+            "items_path": "data.segments",
+            "count_path": "data.total",
+            "auth_type": "bearer",
+        },
+        "credentials": {"api_key": "ext_api_key_s3cr3t_value_123"},
+    }
+    body.update(overrides)
+    return body
+
+
+def outbound_liveramp(**overrides: Any) -> dict[str, Any]:
+    """The seed's LiveRamp create body."""
+    body: dict[str, Any] = {
+        "name": "LiveRamp Production",
+        "platform": "liveramp",
+        "direction": "outbound",
+        "config": {
+            "api_base_url": "https://api.liveramp.com",
+            "token_url": "https://serviceaccounts.liveramp.com/authn/v1/oauth2/token",
+            "data_source_location": "US",
+            "default_cpm": 2.50,
+            "currency": "USD",
+        },
+        "credentials": {"client_id": "lr_client_abc", "client_secret": "lr_secret_TOPSECRET_42"},
+    }
+    body.update(overrides)
+    return body

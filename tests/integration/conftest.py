@@ -3,7 +3,9 @@ real handlers reached through the API Gateway emulator (authorizer first, payloa
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -163,3 +165,23 @@ def outbound_liveramp(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every log line the functions write (service logger as JSON, and any other logger), as text."""
+    from connections.observability import logger as service_logger
+
+    stream = io.StringIO()
+    service_handler = logging.StreamHandler(stream)
+    service_handler.setFormatter(service_logger.registered_formatter)
+    other_handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    service_logger.addHandler(service_handler)
+    root.addHandler(other_handler)
+    yield stream
+    root.removeHandler(other_handler)
+    root.setLevel(previous_level)
+    service_logger.removeHandler(service_handler)

@@ -61,7 +61,9 @@ def test_list_returns_records_and_filters(api: ApiClient) -> None:
     both = create(
         api,
         inbound_connection(
-            name="Both ways", direction="bidirectional", config={"base_url": "https://x.example.com", "auth_type": "bearer", "currency": "EUR"}
+            name="Both ways",
+            direction="bidirectional",
+            config={"base_url": "https://x.example.com", "auth_type": "bearer", "currency": "EUR"},
         ),
     )
 

@@ -25,6 +25,7 @@ from aws_encryption_sdk import (
 )
 from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
 from aws_encryption_sdk.identifiers import Algorithm
+from cryptography.exceptions import InvalidTag
 
 from connections.domain.errors import CredentialsUnreadable
 
@@ -72,7 +73,7 @@ class KmsCredentialCipher:
     def decrypt(self, ciphertext: bytes, *, org_id: str, connection_id: str) -> dict[str, str]:
         try:
             plaintext, header = self._client.decrypt(source=ciphertext, materials_manager=self._materials)
-        except AWSEncryptionSDKClientError:
+        except (AWSEncryptionSDKClientError, InvalidTag):  # tampered, truncated or foreign ciphertext
             raise CredentialsUnreadable("Stored credentials could not be decrypted") from None
         expected = encryption_context(org_id, connection_id)
         found = {key: header.encryption_context.get(key) for key in expected}

@@ -90,9 +90,7 @@ def _ipv4_number(part: str) -> int:
 
 
 def _embedded_ipv4(address: IPv6Address) -> list[IPv4Address]:
-    """IPv4 addresses a NAT64, 6to4 or Teredo address leads to."""
-    if address in _NAT64:
-        return [IPv4Address(int(address) & 0xFFFFFFFF)]
+    """IPv4 addresses a 6to4 or Teredo address leads to."""
     if address.sixtofour is not None:
         return [address.sixtofour]
     if address.teredo is not None:
@@ -103,6 +101,9 @@ def _embedded_ipv4(address: IPv6Address) -> list[IPv4Address]:
 def is_public_address(address: IPAddress) -> bool:
     """True only for globally routable unicast addresses."""
     if isinstance(address, IPv6Address):
+        if address in _NAT64:
+            # DNS64 synthesises these in IPv6-only subnets; they are exactly as public as their IPv4.
+            return is_public_address(IPv4Address(int(address) & 0xFFFFFFFF))
         if address.ipv4_mapped is not None or any(address in net for net in _BLOCKED_V6):
             return False
         if not all(is_public_address(inner) for inner in _embedded_ipv4(address)):

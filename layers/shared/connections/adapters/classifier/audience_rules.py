@@ -1,0 +1,245 @@
+"""Seller conventions that words alone do not resolve: numeric ranges and fixed phrases.
+
+- Ranges ("HHI $100K-$150K", "A25-34", "Home Value $500K+", "LOR 1-3 years") are read as numbers and
+  matched against the ranges parsed from the taxonomy's own bucket names, so the buckets are never
+  copied into code. A range that fits one bucket gives that bucket; one that spans several gives the
+  bucket's parent ("Adults 25-34" -> Age Range).
+- Phrase rules pin wording that has one meaning for data sellers ("New Movers", "Expectant Parents").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode
+from connections.domain.classification import DEMOGRAPHIC, INTEREST, PURCHASE_INTENT
+
+BUCKET_SCORE: Final = 0.97
+AGE_SPAN_SCORE: Final = 0.8
+RANGE_SPAN_SCORE: Final = 0.85
+PHRASE_SCORE: Final = 0.9
+
+HOUSEHOLD_DATA = (DEMOGRAPHIC, "Household Data")
+PERSONAL_FINANCE = (DEMOGRAPHIC, "Personal Finance")
+AGE_RANGE = (DEMOGRAPHIC, "Age Range")
+BUSINESS = (INTEREST, "Business and Finance", "Business")
+
+# Which bucketed branch a number belongs to, by the words around it; the first context that matches wins.
+# Money branches only take amounts written as money ("$", "k", "m"), so a year is never an income.
+RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
+    (r"\b(?:personal|individual) income\b", (*PERSONAL_FINANCE, "Income (USD)"), True),
+    (
+        r"\b(?:net worth|wealth|investable assets|assets)\b",
+        (*PERSONAL_FINANCE, "Personal Level Affluence (USD)"),
+        True,
+    ),
+    (r"\b(?:home|house|property) values?\b|\bhome worth\b", (*HOUSEHOLD_DATA, "Median Home Value (USD)"), True),
+    (r"\b(?:mortgage|rent|housing) payments?\b", (*HOUSEHOLD_DATA, "Monthly Housing Payment (USD)"), True),
+    (
+        r"\blength of residence\b|\blor\b|\byears? (?:at|in) (?:the )?(?:residence|home|current home)\b",
+        (*HOUSEHOLD_DATA, "Length of Residence"),
+        False,
+    ),
+    (
+        r"\b(?:number of|presence of|#) ?(?:children|kids)\b|\b(?:children|kids) in (?:the )?(?:household|home)\b",
+        (*HOUSEHOLD_DATA, "Number of Children"),
+        False,
+    ),
+    (
+        r"\b(?:number of|#) ?adults\b|\badults in (?:the )?(?:household|home)\b",
+        (*HOUSEHOLD_DATA, "Number of Adults"),
+        False,
+    ),
+    (
+        r"\bhousehold size\b|\b(?:people|persons|individuals) in (?:the )?(?:household|home)\b",
+        (*HOUSEHOLD_DATA, "Number of Individuals"),
+        False,
+    ),
+    (
+        r"\b(?:hhi|household income|hh income|income|earners?|earning|salary|salaries)\b",
+        (*HOUSEHOLD_DATA, "Household Income (USD)"),
+        True,
+    ),
+)
+
+# Phrase rules: pattern over the rewritten word text -> tier path (and score when not PHRASE_SCORE).
+PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    (r"\b(?:new|recent|newly moved|just moved) movers?\b|\bnewly moved\b|\bjust moved\b",
+     (*HOUSEHOLD_DATA, "Length of Residence", "Less Than 1 Year")),
+    (r"\b(?:likely|pre|pre move|future) movers?\b|\bpremovers?\b",
+     (PURCHASE_INTENT, "Real Estate", "Residential Real Estate")),
+    (r"\bhouseholds? with (?:kids|children|child)\b|\bpresence of (?:kids|children)\b"
+     r"|\bfamil(?:y|ies) with (?:kids|children|child)\b",
+     (*HOUSEHOLD_DATA, "Life Stage", "Multi Generation Household", "Parents with Children")),
+    (r"\bexpect(?:ant|ing) (?:parents?|moms?|mothers?|dads?|fathers?|families)\b"
+     r"|\b(?:parents?|moms?|mothers?|dads?) to be\b|\bpregnan(?:t|cy)\b",
+     (PURCHASE_INTENT, "Life Events", "Births")),
+    (r"\bnew (?:parents?|moms?|mothers?|dads?|fathers?)\b",
+     (INTEREST, "Family and Relationships", "Parenting", "Parenting Babies and Toddlers")),
+    (r"\bluxury (?:shoppers?|buyers?|goods|brands?|purchasers?)\b",
+     (PURCHASE_INTENT, "Clothing and Accessories")),
+    (r"\b(?:software|web|app|mobile|game) (?:developers?|engineers?|programmers?)\b|\bprogrammers?\b|\bcoders?\b",
+     (INTEREST, "Technology & Computing", "Computing", "Programming Languages")),
+    (r"\bcsuite\b|\bcxos?\b|\bexecutives?\b|\bsenior management\b",
+     (DEMOGRAPHIC, "Education & Occupation", "Employment Role", "Director/Managerial")),
+    (r"\bmillennials?\b|\bgen(?:eration)? ?(?:x|y|z|alpha)\b|\bzoomers?\b|\b(?:baby )?boomers?\b"
+     r"|\bseniors?\b|\bsenior citizens?\b|\byoung adults?\b|\bmiddle aged\b",
+     AGE_RANGE),
+)
+
+_AMOUNT = re.compile(
+    r"(?P<below><|\bunder\b|\bless than\b|\bbelow\b|\bup to\b)?\s*\$?\s*"
+    r"(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<unit>k|mm|m|thousand|million)?(?![a-z0-9])"
+    r"\s*(?P<above>\+|plus|and (?:over|above|up|older)|or (?:more|older))?"
+)
+_MONEY_MARK = re.compile(r"\$|\d\s*(?:k|mm|m|thousand|million)(?![a-z0-9])")
+_UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
+
+_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|demo\w*)\s*:?\s*"
+_AGE_PATTERNS = (
+    re.compile(r"\b[amfwp](\d{2})\s*(?:-|to)\s*(\d{2})\b"),
+    re.compile(r"\b[amfwp](\d{2})\s*(\+)"),
+    re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(?:-|to|\s)\s*(\d{2})\b"),
+    re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(\+|plus|and (?:over|older|up)|or older)"),
+    re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\s*(?:year olds?|yr olds?|yrs?|years? old)\b"),
+)
+_AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|year olds?|years? old|demographics?|demo)\b")
+_LOOSE_AGE_PATTERNS = (
+    re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\b"),
+    re.compile(r"\b(\d{2})\s*(\+|plus|and (?:over|older|up))"),
+)
+_COMPANY_SIZE = re.compile(r"(\d[\d,]*)\s*\+?\s*(?:employees|staff|headcount)\b")
+LARGE_COMPANY_EMPLOYEES: Final = 250
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A node a rule chose and the rule's score for it."""
+
+    node: TaxonomyNode
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    """Inclusive bounds; ``high`` is infinite for open ranges such as "$250K+"."""
+
+    low: float
+    high: float
+
+    def within(self, other: NumberRange) -> bool:
+        return other.low <= self.low and self.high <= other.high
+
+
+class AudienceRules:
+    """Range and phrase rules resolved against one taxonomy."""
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        self._taxonomy = taxonomy
+        self._contexts = [
+            (re.compile(pattern), taxonomy.by_path(*path), money) for pattern, path, money in RANGE_CONTEXTS
+        ]
+        self._phrases = [(re.compile(pattern), taxonomy.by_path(*path)) for pattern, path in PHRASE_RULES]
+        self._age_range = taxonomy.by_path(*AGE_RANGE)
+        self._large_business = taxonomy.by_path(*BUSINESS, "Large Business")
+        self._small_business = taxonomy.by_path(*BUSINESS, "Small and Medium-sized Business")
+        self._buckets: dict[str, list[tuple[TaxonomyNode, NumberRange]]] = {}
+
+    def hits(self, folded: str, words: str) -> list[RuleHit]:
+        """Every rule that fires on the text, given as ``fold`` output and as ``word_text`` output."""
+        found: list[RuleHit] = []
+        remainder = folded
+        age = self._age(folded)
+        if age is not None:
+            found.append(age[0])
+            remainder = folded.replace(age[1], " ")
+        found.extend(self._ranges(remainder))
+        size = _COMPANY_SIZE.search(folded)
+        if size is not None:
+            employees = int(size.group(1).replace(",", ""))
+            chosen = self._large_business if employees >= LARGE_COMPANY_EMPLOYEES else self._small_business
+            found.append(RuleHit(chosen, PHRASE_SCORE))
+        for pattern, node in self._phrases:
+            if pattern.search(words):
+                found.append(RuleHit(node, PHRASE_SCORE))
+        return found
+
+    def _age(self, folded: str) -> tuple[RuleHit, str] | None:
+        patterns = list(_AGE_PATTERNS)
+        if _AGE_CONTEXT.search(folded):
+            patterns.extend(_LOOSE_AGE_PATTERNS)
+        for pattern in patterns:
+            for match in pattern.finditer(folded):
+                low = int(match.group(1))
+                high = math.inf if not match.group(2)[0].isdigit() else int(match.group(2))
+                if 18 <= low < high and (high == math.inf or high <= 99):
+                    return self._place(self._age_range, NumberRange(low, high), AGE_SPAN_SCORE), match.group(0)
+        return None
+
+    def _ranges(self, folded: str) -> list[RuleHit]:
+        for pattern, parent, money in self._contexts:
+            if pattern.search(folded):
+                if money and not _MONEY_MARK.search(folded):
+                    return []
+                wanted = parse_range(folded)
+                if wanted is None:
+                    return []
+                return [self._place(parent, wanted, RANGE_SPAN_SCORE)]
+        return []
+
+    def _place(self, parent: TaxonomyNode, wanted: NumberRange, span_score: float) -> RuleHit:
+        """The deepest bucket under ``parent`` that holds the whole range, else the parent itself."""
+        chosen, score = parent, span_score
+        for bucket, bounds in self._bucket_ranges(parent):
+            if wanted.within(bounds) and bucket.depth > chosen.depth:
+                chosen, score = bucket, BUCKET_SCORE
+        return RuleHit(chosen, score)
+
+    def _bucket_ranges(self, parent: TaxonomyNode) -> list[tuple[TaxonomyNode, NumberRange]]:
+        cached = self._buckets.get(parent.unique_id)
+        if cached is None:
+            cached = []
+            pending = list(self._taxonomy.children(parent.unique_id))
+            while pending:
+                node = pending.pop()
+                bounds = parse_range(node.name.lower())
+                if bounds is not None:
+                    cached.append((node, bounds))
+                    pending.extend(self._taxonomy.children(node.unique_id))
+            self._buckets[parent.unique_id] = cached
+        return cached
+
+
+def parse_range(text: str) -> NumberRange | None:
+    """The numeric range written in the text: "$100k-$150k", "< $20k", "$250,000+", "3+", "25 to 34"."""
+    amounts = []
+    for match in _AMOUNT.finditer(text):
+        value = float(match.group("number").replace(",", ""))
+        unit = _UNITS.get(match.group("unit") or "")
+        amounts.append((value, unit, match))
+        if len(amounts) == 2:
+            break
+    if not amounts:
+        return None
+    if len(amounts) == 2 and amounts[1][2].group("below") is None:
+        (low, low_unit, first), (high, high_unit, second) = amounts
+        if low_unit is None and high_unit is not None and low * high_unit <= high * high_unit:
+            low_unit = high_unit
+        low *= low_unit or 1
+        high *= high_unit or 1
+        if second.group("above"):
+            return NumberRange(low, math.inf)
+        if high >= 1_000 and high % 1_000 == 0:
+            # "$100K-$150K" means up to $149,999, the way the taxonomy's buckets are cut.
+            high -= 1
+        return NumberRange(low, high) if low <= high else None
+    value, unit, match = amounts[0]
+    value *= unit or 1
+    if match.group("below"):
+        return NumberRange(0, value - 1)
+    if match.group("above"):
+        return NumberRange(value, math.inf)
+    return NumberRange(value, value)

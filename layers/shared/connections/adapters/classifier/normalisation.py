@@ -1,0 +1,112 @@
+"""Turning segment text and taxonomy names into the same canonical words.
+
+Three forms of a text are used:
+- ``fold``: lowercase ASCII with symbols kept, for the numeric rules ("$100k-$150k", "a25-34", "65+");
+- ``word_text``: words only, with seller phrases and brands rewritten, for phrase rules and B2B markers;
+- ``analyse``: the canonical topic words (stemmed, synonyms applied, stopwords dropped) plus the
+  tier-1 cue words that were found, for the token index.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from connections.adapters.classifier.vocabulary import (
+    BRANDS,
+    IRREGULAR_STEMS,
+    PHRASE_REWRITES,
+    STOPWORDS,
+    TIER1_CUES,
+    TOKEN_SYNONYMS,
+)
+
+# "IT" is only the acronym when written in capitals, so it is resolved before lowercasing.
+_IT_ACRONYM = re.compile(r"\bI\.?T\.?(?=\W|$)")
+_APOSTROPHE_S = re.compile(r"['\u2019]s\b")
+_APOSTROPHE = re.compile(r"['\u2019]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_VEHICLE_OWNERS = re.compile(
+    r"\b(autos?|cars?|vehicles?|suvs?|trucks?|motorcycles?|vans?|minivans?|sedans?|coupes?|"
+    r"convertibles?|crossovers?|pickups?|luxury auto|green auto|auto) owners?\b"
+)
+
+
+def _phrase_pattern(phrases: dict[str, str]) -> re.Pattern[str]:
+    alternatives = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(p) for p in alternatives) + r")(?![a-z0-9])")
+
+
+_REWRITES = {**PHRASE_REWRITES, **BRANDS}
+_REWRITE_PATTERN = _phrase_pattern(_REWRITES)
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedText:
+    """Canonical topic words in order of appearance, and the tier-1 cue words seen."""
+
+    words: tuple[str, ...]
+    cues: tuple[str, ...]
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII, accents removed, "&" spelled out, possessives dropped; symbols are kept."""
+    if not text.isupper():
+        text = _IT_ACRONYM.sub(" itech ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = text.replace("&", " and ").replace("_", " ").replace("\u2013", "-").replace("\u2014", "-")
+    text = _APOSTROPHE_S.sub("", text)
+    return _APOSTROPHE.sub("", text)
+
+
+def word_text(text: str) -> str:
+    """Words separated by single spaces, seller phrases and brand names rewritten."""
+    words = _NON_WORD.sub(" ", fold(text)).strip()
+    words = _REWRITE_PATTERN.sub(lambda match: _REWRITES[match.group(0)], words)
+    return _VEHICLE_OWNERS.sub(r"\1 ownership", words)
+
+
+def stem(word: str) -> str:
+    """Plural and possessive endings removed; enough to make "SUVs" meet "SUV"."""
+    irregular = IRREGULAR_STEMS.get(word)
+    if irregular is not None:
+        return irregular
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=8192)
+def canonical(word: str) -> tuple[str, ...]:
+    """The canonical topic words for one raw word (none for stopwords and bare numbers)."""
+    stemmed = stem(word)
+    replacement = TOKEN_SYNONYMS.get(stemmed) or TOKEN_SYNONYMS.get(word)
+    parts = replacement.split() if replacement else [stemmed]
+    return tuple(part for part in parts if part not in STOPWORDS and len(part) > 1 and not part.isdigit())
+
+
+def analyse_words(words: str) -> AnalysedText:
+    """Topic words and cue words of an already rewritten ``word_text``."""
+    topic: list[str] = []
+    cues: list[str] = []
+    for word in words.split():
+        cue = TIER1_CUES.get(word) or TIER1_CUES.get(stem(word))
+        if cue is not None:
+            cues.append(cue)
+            continue
+        topic.extend(canonical(word))
+    return AnalysedText(tuple(topic), tuple(cues))
+
+
+def analyse(text: str) -> AnalysedText:
+    """Topic words and cue words of raw text."""
+    return analyse_words(word_text(text))

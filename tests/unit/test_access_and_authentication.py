@@ -1,0 +1,125 @@
+"""Route access rules, token extraction and API-key authentication without AWS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, Scope
+from connections.domain.api_keys import ApiKey, api_key_digest, generate_api_key, parse_scopes
+from connections.domain.authentication import Authenticator, bearer_token
+from connections.domain.errors import Forbidden, Unauthenticated
+from connections.http.caller_context import authorizer_context, caller_from_context, rejection_context
+from connections.http.route_access import ROUTE_ACCESS
+from connections.ports.session_verifier import SessionClaims
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+class KeysByDigest:
+    def __init__(self, keys: dict[str, ApiKey]) -> None:
+        self.keys = keys
+
+    def find_by_digest(self, digest):
+        return self.keys.get(digest)
+
+
+class FixedSessions:
+    def __init__(self, claims: SessionClaims) -> None:
+        self.claims = claims
+
+    def verify(self, token):
+        if token != "good.jwt.token":
+            raise Unauthenticated("Invalid session token")
+        return self.claims
+
+
+def test_access_rules() -> None:
+    sync_read = Access(Scope.SYNC, writes=False)
+    key = Caller("org", "key_1", AuthType.API_KEY, frozenset({"sync"}))
+    viewer = Caller("org", "user", AuthType.SESSION, role="org:viewer")
+    admin = Caller("org", "user", AuthType.SESSION, role="org:admin")
+
+    sync_read.check(key)
+    sync_read.check(viewer)
+    SESSION_ONLY.check(admin)
+    with pytest.raises(Forbidden):
+        SESSION_ONLY.check(key)
+    with pytest.raises(Forbidden):
+        SESSION_ONLY.check(viewer)
+    with pytest.raises(Forbidden):
+        Access(Scope.ACTIVATIONS, writes=False).check(key)
+
+
+def test_route_table_matches_design() -> None:
+    assert len(ROUTE_ACCESS) == 17
+    session_only = {route for route, access in ROUTE_ACCESS.items() if access.scope is None}
+    assert session_only == {
+        "POST /api/connections",
+        "PATCH /api/connections/{id}",
+        "DELETE /api/connections/{id}",
+        "POST /api/connections/{id}/test",
+    }
+    assert all(access.writes for route, access in ROUTE_ACCESS.items() if not route.startswith("GET"))
+    assert not any(access.writes for route, access in ROUTE_ACCESS.items() if route.startswith("GET"))
+
+
+def test_bearer_token_sources() -> None:
+    assert bearer_token({"Authorization": "Bearer abc"}, []) == "abc"
+    assert bearer_token({}, ["a=1", "__session=jwt-value"]) == "jwt-value"
+    assert bearer_token({"authorization": "bearer  xyz "}, ["__session=other"]) == "xyz"
+    for headers in ({"authorization": "Basic abc"}, {"authorization": "Bearer "}):
+        with pytest.raises(Unauthenticated):
+            bearer_token(headers, [])
+    with pytest.raises(Unauthenticated):
+        bearer_token({}, ["__session="])
+
+
+def test_api_key_authentication() -> None:
+    key = generate_api_key()
+    record = ApiKey("key_1", "org_a", "ci", frozenset({"sync"}), "2026-01-01T00:00:00.000Z")
+    expired = generate_api_key()
+    expired_record = ApiKey("key_2", "org_a", "old", frozenset(), "2026-01-01T00:00:00.000Z", "2026-05-01T00:00:00Z")
+    sessions = FixedSessions(SessionClaims("user_1", "org_a", "org:admin"))
+    authenticator = Authenticator(
+        KeysByDigest({api_key_digest(key): record, api_key_digest(expired): expired_record}),
+        lambda: sessions,
+        clock=lambda: NOW,
+    )
+
+    caller = authenticator.authenticate(key)
+
+    assert (caller.org_id, caller.auth_type, caller.scopes) == ("org_a", AuthType.API_KEY, frozenset({"sync"}))
+    with pytest.raises(Unauthenticated, match="expired"):
+        authenticator.authenticate(expired)
+    with pytest.raises(Unauthenticated, match="Invalid API key"):
+        authenticator.authenticate(generate_api_key())
+    assert authenticator.authenticate("good.jwt.token").auth_type is AuthType.SESSION
+
+
+def test_session_without_organisation_is_forbidden() -> None:
+    authenticator = Authenticator(KeysByDigest({}), lambda: FixedSessions(SessionClaims("user_1", None, None)))
+
+    with pytest.raises(Forbidden, match="no active organisation"):
+        authenticator.authenticate("good.jwt.token")
+
+
+def test_keys_have_256_bits_and_scopes_are_checked() -> None:
+    keys = {generate_api_key() for _ in range(50)}
+    assert len(keys) == 50
+    assert all(key.startswith("txadv_") and len(key) >= 6 + 43 for key in keys)
+    assert parse_scopes("sync, activations") == {"sync", "activations"}
+    with pytest.raises(ValueError, match="unknown scope"):
+        parse_scopes("sync,admin")
+
+
+def test_authorizer_context_round_trip() -> None:
+    caller = Caller("org_a", "key_1", AuthType.API_KEY, frozenset({"sync", "topics:read"}))
+
+    assert caller_from_context(authorizer_context(caller)) == caller
+    with pytest.raises(Unauthenticated):
+        caller_from_context(None)
+    with pytest.raises(Unauthenticated, match="bad"):
+        caller_from_context(rejection_context("bad", 401))
+    with pytest.raises(Forbidden):
+        caller_from_context(rejection_context("no org", 403))

@@ -1,0 +1,152 @@
+"""Connection config and credential rules, and the service against in-memory fakes (no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+from connections.domain.access import AuthType, Caller
+from connections.domain.connection import (
+    Connection,
+    ConnectionFilters,
+    CreateConnectionRequest,
+    UpdateConnectionRequest,
+)
+from connections.domain.connection_config import merge_config, validate_config
+from connections.domain.connection_service import ConnectionService
+from connections.domain.credential_shapes import validate_credentials
+from connections.domain.errors import ConnectionLimitReached, InvalidInput, NotFound
+from connections.domain.platforms import Direction, Platform
+
+CALLER = Caller("org_a", "user_1", AuthType.SESSION)
+
+
+class InMemoryConnections:
+    """A ConnectionRepository kept in a dict, enough to test the service's rules."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], Connection] = {}
+        self.ciphertexts: dict[str, bytes | None] = {}
+
+    def list_for_org(self, org_id):
+        return [record for (org, _), record in self.records.items() if org == org_id]
+
+    def get(self, org_id, connection_id):
+        return self.records.get((org_id, connection_id))
+
+    def create(self, connection, encrypted_credentials, max_per_org, idempotency=None):
+        if len(self.list_for_org(connection.org_id)) >= max_per_org:
+            raise ConnectionLimitReached("full")
+        self.records[(connection.org_id, connection.id)] = connection
+        self.ciphertexts[connection.id] = encrypted_credentials
+
+    def replace(self, connection, expected_version, encrypted_credentials):
+        assert self.records[(connection.org_id, connection.id)].version == expected_version
+        self.records[(connection.org_id, connection.id)] = connection
+        if encrypted_credentials is not None:
+            self.ciphertexts[connection.id] = encrypted_credentials
+
+    def delete(self, org_id, connection_id):
+        del self.records[(org_id, connection_id)]
+
+    def get_encrypted_credentials(self, org_id, connection_id):
+        return self.ciphertexts.get(connection_id)
+
+
+class ReversingCipher:
+    """Stands in for KMS where a unit test must not touch AWS; records what it was asked."""
+
+    def __init__(self) -> None:
+        self.contexts: list[tuple[str, str]] = []
+
+    def encrypt(self, credentials, *, org_id, connection_id):
+        self.contexts.append((org_id, connection_id))
+        return repr(sorted(credentials.items())).encode()[::-1]
+
+    def decrypt(self, ciphertext, *, org_id, connection_id):
+        raise NotImplementedError
+
+
+def problems(config, platform=Platform.CUSTOM_API, direction=Direction.INBOUND) -> dict[str, str]:
+    return {problem.field: problem.message for problem in validate_config(config, platform, direction)}
+
+
+def test_config_keys_are_checked_per_direction() -> None:
+    assert problems({"base_url": "https://a.example.com"}) == {}
+    assert problems({}) == {"config.base_url": "is required for inbound and bidirectional connections"}
+    assert "config.default_cpm" in problems({"base_url": "https://a.example.com", "default_cpm": 1})
+    assert problems({"default_cpm": 1, "currency": "EUR"}, Platform.LIVERAMP, Direction.OUTBOUND) == {}
+    both = {"base_url": "https://a.example.com", "default_cpm": 1}
+    assert problems(both, Platform.LIVERAMP, Direction.BIDIRECTIONAL) == {}
+
+
+def test_platform_specific_keys() -> None:
+    assert problems({"provider_id": "p"}, Platform.TRADEDESK, Direction.OUTBOUND) == {}
+    assert (
+        "only to platform tradedesk"
+        in problems({"provider_id": "p"}, Platform.LIVERAMP, Direction.OUTBOUND)["config.provider_id"]
+    )
+    headers = {"base_url": "https://a.example.com", "headers": {"Accept": "json"}}
+    assert problems(headers) == {}
+    assert "config.headers" in problems(headers, Platform.LIVERAMP)
+
+
+def test_merge_config_sets_and_removes_keys() -> None:
+    assert merge_config({"a": 1, "b": 2}, {"b": None, "c": 3}) == {"a": 1, "c": 3}
+    assert merge_config({"a": 1}, {"missing": None}) == {"a": 1}
+
+
+def test_credential_messages_never_contain_values() -> None:
+    found = validate_credentials({"client_id": "SECRET-ID-VALUE"}, Platform.LIVERAMP, None)
+    assert found
+    assert all("SECRET-ID-VALUE" not in problem.message for problem in found)
+    assert validate_credentials({"client_id": "a", "client_secret": "b"}, Platform.LIVERAMP, None) == []
+    assert validate_credentials({}, Platform.CUSTOM_API, "none") == []
+    assert validate_credentials({"token": "t"}, Platform.CUSTOM_API, "bearer") == []
+
+
+def test_service_encrypts_with_the_new_records_context() -> None:
+    repository, cipher = InMemoryConnections(), ReversingCipher()
+    service = ConnectionService(repository, cipher)
+    request = CreateConnectionRequest.model_validate_json(
+        '{"name": " Feed ", "platform": "custom_api", "direction": "inbound",'
+        ' "config": {"base_url": "https://a.example.com", "auth_type": "bearer", "items_path": null},'
+        ' "credentials": {"token": "t"}}'
+    )
+
+    created = service.create(CALLER, request)
+
+    assert created.name == "Feed"
+    assert created.config == {"base_url": "https://a.example.com", "auth_type": "bearer"}
+    assert cipher.contexts == [("org_a", created.id)]
+    assert repository.ciphertexts[created.id] is not None
+    assert created.has_credentials
+
+
+def test_service_limit_and_org_isolation() -> None:
+    repository = InMemoryConnections()
+    service = ConnectionService(repository, ReversingCipher(), max_connections=2)
+    body = '{"name": "n", "platform": "custom_api", "direction": "inbound", "config": {"base_url": "https://a.b"}}'
+    request = CreateConnectionRequest.model_validate_json(body)
+    first = service.create(CALLER, request)
+    service.create(CALLER, request)
+
+    with pytest.raises(ConnectionLimitReached):
+        service.create(CALLER, request)
+    other_org = Caller("org_b", "user_2", AuthType.SESSION)
+    with pytest.raises(NotFound):
+        service.get(other_org, first.id)
+    assert service.list(other_org, ConnectionFilters()) == []
+
+
+def test_update_rejects_platform_change_and_bumps_version() -> None:
+    repository = InMemoryConnections()
+    service = ConnectionService(repository, ReversingCipher())
+    body = '{"name": "n", "platform": "custom_api", "direction": "inbound", "config": {"base_url": "https://a.b"}}'
+    created = service.create(CALLER, CreateConnectionRequest.model_validate_json(body))
+
+    with pytest.raises(InvalidInput):
+        service.update(CALLER, created.id, UpdateConnectionRequest.model_validate_json('{"platform": "liveramp"}'))
+    renamed = service.update(CALLER, created.id, UpdateConnectionRequest.model_validate_json('{"name": "m"}'))
+
+    assert renamed.name == "m"
+    assert renamed.version == created.version + 1
+    assert repository.get("org_a", created.id).name == "m"

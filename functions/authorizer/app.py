@@ -7,6 +7,7 @@ that functions can answer 401/403 in the API's error format (see http/caller_con
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from connections.domain.authentication import bearer_token
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.http.caller_context import authorizer_context, rejection_context

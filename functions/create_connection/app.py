@@ -1,6 +1,7 @@
 """POST /api/connections: create a connection (session only; credentials are encrypted with KMS)."""
 
 from aws_lambda_powertools.event_handler import Response
+
 from connections.domain.connection import CreateConnectionRequest
 from connections.domain.idempotency import claim_from_header
 from connections.http.error_mapping import json_response

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, Scope
 from connections.domain.api_keys import ApiKey, api_key_digest, generate_api_key, parse_scopes
 from connections.domain.authentication import Authenticator, bearer_token

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from connections.domain.access import AuthType, Caller
 from connections.domain.connection import (
     Connection,

@@ -60,7 +60,7 @@ class ClerkSessionVerifier:
         authorized_party = claims.get("azp")
         if authorized_party and self._authorized_parties and authorized_party not in self._authorized_parties:
             raise Unauthenticated("Session token was issued to an unknown party")
-        organisation = claims.get("o") if isinstance(claims.get("o"), dict) else {}
+        organisation: dict[str, Any] = claims["o"] if isinstance(claims.get("o"), dict) else {}
         org_id = organisation.get("id") or claims.get("org_id")
         role = organisation.get("rol") or claims.get("org_role")
         if role and not str(role).startswith("org:"):

@@ -71,7 +71,7 @@ def current_caller(app: APIGatewayHttpResolver) -> Caller:
 def request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
     """The current request's JSON body validated against ``model``."""
     event = app.current_event
-    return parse_body(model, raw_body(event.body, event.is_base64_encoded))
+    return parse_body(model, raw_body(event.body, bool(event.is_base64_encoded)))
 
 
 def query_parameters(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:

@@ -37,7 +37,7 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_attribute(value: Any) -> dict[str, Any]:
+def to_attribute(value: Any) -> Any:
     """Serialise one value."""
     return _serializer.serialize(value if isinstance(value, bytes) else _to_dynamo_numbers(value))
 

@@ -8,6 +8,7 @@ connections with full-jitter backoff honouring ``Retry-After``, and caps respons
 from __future__ import annotations
 
 import json as jsonlib
+import logging
 import socket
 import ssl
 import threading
@@ -32,6 +33,11 @@ from connections.domain.outbound_errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
+
+# httpx logs every URL at INFO and httpcore traces headers at DEBUG: query strings and headers may
+# carry credentials, so neither may reach the function's logs.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -134,7 +140,8 @@ class SafeHttpClient:
     ) -> OutboundResponse:
         """Send a request, following up to MAX_REDIRECTS redirects, within ``deadline``.
 
-        Returns any final response that is not retried (the caller judges 4xx). Raises
+        Returns any final response that is not retried (the caller judges 4xx), including a 307/308
+        that would carry the body to another origin, which is not followed. Raises
         TargetNotAllowed, DeadlineExceeded, ResponseTooLarge, UpstreamStatusError (retryable
         status still failing), UpstreamUnavailable, MalformedResponse or TooManyRedirects.
         """
@@ -145,7 +152,10 @@ class SafeHttpClient:
             location = response.headers.get("location")
             if response.status not in REDIRECT_STATUSES or not location:
                 return response
-            hop = self._redirected(hop, response.status, location)
+            next_hop = self._redirected(hop, response.status, location)
+            if next_hop is None:
+                return response
+            hop = next_hop
         raise TooManyRedirects(MAX_REDIRECTS)
 
     def _check(self, url: httpx.URL) -> None:
@@ -176,7 +186,8 @@ class SafeHttpClient:
         kept = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _PER_REQUEST_HEADERS]
         return _Hop(request.method, request.url, kept, request.read())
 
-    def _redirected(self, hop: _Hop, status: int, location: str) -> _Hop:
+    def _redirected(self, hop: _Hop, status: int, location: str) -> _Hop | None:
+        """The next request of a redirect, or None when it is not followed (the 3xx is returned)."""
         try:
             target = hop.url.join(location)
         except httpx.InvalidURL:
@@ -189,6 +200,8 @@ class SafeHttpClient:
             method, content = "GET", b""
             headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         if _origin(target) != _origin(hop.url):
+            if content:
+                return None  # a body (a token request's client secret, say) never goes to another host
             headers = [(k, v) for k, v in headers if k.lower() in _CROSS_ORIGIN_HEADERS]
         return _Hop(method, target, headers, content)
 

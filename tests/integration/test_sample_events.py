@@ -23,6 +23,7 @@ EXPECTED_STATUS = {
     "GetConnectionFunction": 200,
     "UpdateConnectionFunction": 200,
     "DeleteConnectionFunction": 200,
+    "TestConnectionFunction": 200,
 }
 
 
@@ -40,7 +41,8 @@ def seed_sample_connection(event: dict) -> None:
         name="Sample",
         platform=Platform.CUSTOM_API,
         direction=Direction.INBOUND,
-        config={"base_url": "https://api.example.com/segments", "auth_type": "none"},
+        # A private address: the test function's guard refuses it without any network traffic.
+        config={"base_url": "https://10.1.2.3/segments", "auth_type": "none"},
         status=ConnectionStatus.ACTIVE,
         created_at="2026-02-25T10:00:00.000Z",
         updated_at="2026-02-25T10:00:00.000Z",

@@ -8,8 +8,10 @@ from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyReposit
 from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
 from connections.domain.authentication import Authenticator
 from connections.domain.connection_service import ConnectionService
+from connections.domain.connection_testing import ConnectionTester
 from connections.domain.errors import Unauthenticated
 from connections.ports.credential_cipher import CredentialCipher
+from connections.ports.platforms import PlatformClients
 from connections.ports.session_verifier import SessionVerifier
 from connections.settings import settings
 
@@ -61,3 +63,17 @@ def session_verifier() -> SessionVerifier:
 @cache
 def authenticator() -> Authenticator:
     return Authenticator(api_key_repository(), session_verifier)
+
+
+@cache
+def platform_clients() -> PlatformClients:
+    """Platform adapters over the container's one safe HTTP client (httpx loads only here)."""
+    from connections.adapters.outbound.safe_client import shared_client
+    from connections.adapters.platforms.factory import PlatformClientFactory
+
+    return PlatformClientFactory(shared_client(allow_private_targets=settings().allow_private_targets))
+
+
+@cache
+def connection_tester() -> ConnectionTester:
+    return ConnectionTester(connection_repository(), credential_cipher(), platform_clients())

@@ -17,6 +17,7 @@ from connections.domain.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
+from connections.domain.outbound_errors import OutboundError
 
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidInput, 400),
@@ -25,6 +26,8 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),
     (PayloadTooLarge, 413),
+    # A platform that failed where the API cannot answer otherwise (sync pages, pushes).
+    (OutboundError, 502),
     # Undecryptable stored credentials are our fault, not the caller's; the message stays generic.
     (CredentialsUnreadable, 500),
 )

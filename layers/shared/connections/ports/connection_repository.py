@@ -6,6 +6,7 @@ from typing import Protocol
 
 from connections.domain.connection import Connection
 from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.platforms import ConnectionStatus
 
 
 class ConnectionRepository(Protocol):
@@ -36,6 +37,12 @@ class ConnectionRepository(Protocol):
 
         ``encrypted_credentials`` None keeps the stored ciphertext; bytes replace it.
         """
+        ...
+
+    def record_test_result(
+        self, connection: Connection, tested_at: str, status: ConnectionStatus, error: str | None
+    ) -> None:
+        """Store the outcome of a connection test (a connection deleted meanwhile is left deleted)."""
         ...
 
     def delete(self, org_id: str, connection_id: str) -> None:

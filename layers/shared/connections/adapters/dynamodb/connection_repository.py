@@ -198,6 +198,30 @@ class DynamoConnectionRepository:
                 raise NotFound("Connection not found") from None
             raise ConcurrentModification("The connection was changed by another request; retry") from None
 
+    def record_test_result(
+        self, connection: Connection, tested_at: str, status: ConnectionStatus, error: str | None
+    ) -> None:
+        # Not a user edit: the version stays, so a concurrent PATCH is not refused because of a test.
+        values = {":tested": {"S": tested_at}, ":status": {"S": status.value}}
+        expression = "SET lastTestedAt = :tested, updatedAt = :tested, #status = :status"
+        if error:
+            values[":error"] = {"S": error[:500]}
+            expression += ", lastError = :error"
+        else:
+            expression += " REMOVE lastError"
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=connection_key(connection.org_id, connection.id),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error_response:
+            if error_response.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def delete(self, org_id: str, connection_id: str) -> None:
         actions = [
             {

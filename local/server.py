@@ -43,6 +43,8 @@ class LocalApiServer(ThreadingHTTPServer):
     """A threaded HTTP server on 127.0.0.1 (Lambda runs concurrent requests in parallel too)."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when clients open many at once.
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -14,13 +14,19 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from connections.adapters.classifier.normalisation import analyse_words
 from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode
 from connections.domain.classification import DEMOGRAPHIC, INTEREST, PURCHASE_INTENT
 
 BUCKET_SCORE: Final = 0.97
 AGE_SPAN_SCORE: Final = 0.8
 RANGE_SPAN_SCORE: Final = 0.85
-PHRASE_SCORE: Final = 0.9
+# A gender letter on a wide age band ("M18-34") names the gender exactly and the age only loosely.
+GENDER_LETTER_SCORE: Final = 0.85
+# A phrase rule that accounts for every topic word of the text beats any word match; one that leaves
+# other topic words behind ("Seniors" in "Senior Health Enthusiasts") gives way to a good word match.
+PHRASE_SCORE: Final = 0.96
+PARTIAL_PHRASE_SCORE: Final = 0.85
 
 HOUSEHOLD_DATA = (DEMOGRAPHIC, "Household Data")
 PERSONAL_FINANCE = (DEMOGRAPHIC, "Personal Finance")
@@ -67,27 +73,42 @@ RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
 
 # Phrase rules: pattern over the rewritten word text -> tier path (and score when not PHRASE_SCORE).
 PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    (r"\b(?:new|recent|newly moved|just moved) movers?\b|\bnewly moved\b|\bjust moved\b",
-     (*HOUSEHOLD_DATA, "Length of Residence", "Less Than 1 Year")),
-    (r"\b(?:likely|pre|pre move|future) movers?\b|\bpremovers?\b",
-     (PURCHASE_INTENT, "Real Estate", "Residential Real Estate")),
-    (r"\bhouseholds? with (?:kids|children|child)\b|\bpresence of (?:kids|children)\b"
-     r"|\bfamil(?:y|ies) with (?:kids|children|child)\b",
-     (*HOUSEHOLD_DATA, "Life Stage", "Multi Generation Household", "Parents with Children")),
-    (r"\bexpect(?:ant|ing) (?:parents?|moms?|mothers?|dads?|fathers?|families)\b"
-     r"|\b(?:parents?|moms?|mothers?|dads?) to be\b|\bpregnan(?:t|cy)\b",
-     (PURCHASE_INTENT, "Life Events", "Births")),
-    (r"\bnew (?:parents?|moms?|mothers?|dads?|fathers?)\b",
-     (INTEREST, "Family and Relationships", "Parenting", "Parenting Babies and Toddlers")),
-    (r"\bluxury (?:shoppers?|buyers?|goods|brands?|purchasers?)\b",
-     (PURCHASE_INTENT, "Clothing and Accessories")),
-    (r"\b(?:software|web|app|mobile|game) (?:developers?|engineers?|programmers?)\b|\bprogrammers?\b|\bcoders?\b",
-     (INTEREST, "Technology & Computing", "Computing", "Programming Languages")),
-    (r"\bcsuite\b|\bcxos?\b|\bexecutives?\b|\bsenior management\b",
-     (DEMOGRAPHIC, "Education & Occupation", "Employment Role", "Director/Managerial")),
-    (r"\bmillennials?\b|\bgen(?:eration)? ?(?:x|y|z|alpha)\b|\bzoomers?\b|\b(?:baby )?boomers?\b"
-     r"|\bseniors?\b|\bsenior citizens?\b|\byoung adults?\b|\bmiddle aged\b",
-     AGE_RANGE),
+    (
+        r"\b(?:new|recent|newly moved|just moved) movers?\b|\bnewly moved\b|\bjust moved\b",
+        (*HOUSEHOLD_DATA, "Length of Residence", "Less Than 1 Year"),
+    ),
+    (
+        r"\b(?:likely|pre|pre move|future) movers?\b|\bpremovers?\b",
+        (PURCHASE_INTENT, "Real Estate", "Residential Real Estate"),
+    ),
+    (
+        r"\bhouseholds? with (?:kids|children|child)\b|\bpresence of (?:kids|children)\b"
+        r"|\bfamil(?:y|ies) with (?:kids|children|child)\b",
+        (*HOUSEHOLD_DATA, "Life Stage", "Multi Generation Household", "Parents with Children"),
+    ),
+    (
+        r"\bexpect(?:ant|ing) (?:parents?|moms?|mothers?|dads?|fathers?|families)\b"
+        r"|\b(?:parents?|moms?|mothers?|dads?) to be\b|\bpregnan(?:t|cy)\b",
+        (PURCHASE_INTENT, "Life Events", "Births"),
+    ),
+    (
+        r"\bnew (?:parents?|moms?|mothers?|dads?|fathers?)\b",
+        (INTEREST, "Family and Relationships", "Parenting", "Parenting Babies and Toddlers"),
+    ),
+    (r"\bluxury (?:shoppers?|buyers?|goods|brands?|purchasers?)\b", (PURCHASE_INTENT, "Clothing and Accessories")),
+    (
+        r"\b(?:software|web|app|mobile|game) (?:developers?|engineers?|programmers?)\b|\bprogrammers?\b|\bcoders?\b",
+        (INTEREST, "Technology & Computing", "Computing", "Programming Languages"),
+    ),
+    (
+        r"\bcsuite\b|\bcxos?\b|\bexecutives?\b|\bsenior management\b",
+        (DEMOGRAPHIC, "Education & Occupation", "Employment Role", "Director/Managerial"),
+    ),
+    (
+        r"\bmillennials?\b|\bgen(?:eration)? ?(?:x|y|z|alpha)\b|\bzoomers?\b|\b(?:baby )?boomers?\b"
+        r"|\bseniors?\b|\bsenior citizens?\b|\byoung adults?\b|\bmiddle aged\b",
+        AGE_RANGE,
+    ),
 )
 
 _AMOUNT = re.compile(
@@ -95,6 +116,7 @@ _AMOUNT = re.compile(
     r"(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<unit>k|mm|m|thousand|million)?(?![a-z0-9])"
     r"\s*(?P<above>\+|plus|and (?:over|above|up|older)|or (?:more|older))?"
 )
+_DIGIT = re.compile(r"\d")
 _MONEY_MARK = re.compile(r"\$|\d\s*(?:k|mm|m|thousand|million)(?![a-z0-9])")
 _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 
@@ -107,6 +129,7 @@ _AGE_PATTERNS = (
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\s*(?:year olds?|yr olds?|yrs?|years? old)\b"),
 )
 _AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|year olds?|years? old|demographics?|demo)\b")
+_GENDER_PREFIX = re.compile(r"(?P<male>m(?=\d)|men\b|males?\b)|(?P<female>[fw](?=\d)|women\b|females?\b)")
 _LOOSE_AGE_PATTERNS = (
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b(\d{2})\s*(\+|plus|and (?:over|older|up))"),
@@ -142,29 +165,44 @@ class AudienceRules:
         self._contexts = [
             (re.compile(pattern), taxonomy.by_path(*path), money) for pattern, path, money in RANGE_CONTEXTS
         ]
-        self._phrases = [(re.compile(pattern), taxonomy.by_path(*path)) for pattern, path in PHRASE_RULES]
+        # One pass over the text for all phrase rules; the named group says which rule matched.
+        self._phrases = re.compile("|".join(f"(?P<rule{n}>{pattern})" for n, (pattern, _) in enumerate(PHRASE_RULES)))
+        self._phrase_nodes = {f"rule{n}": taxonomy.by_path(*path) for n, (_, path) in enumerate(PHRASE_RULES)}
         self._age_range = taxonomy.by_path(*AGE_RANGE)
+        self._gender = {
+            "male": taxonomy.by_path(DEMOGRAPHIC, "Gender", "Male"),
+            "female": taxonomy.by_path(DEMOGRAPHIC, "Gender", "Female"),
+        }
         self._large_business = taxonomy.by_path(*BUSINESS, "Large Business")
         self._small_business = taxonomy.by_path(*BUSINESS, "Small and Medium-sized Business")
         self._buckets: dict[str, list[tuple[TaxonomyNode, NumberRange]]] = {}
 
     def hits(self, folded: str, words: str) -> list[RuleHit]:
         """Every rule that fires on the text, given as ``fold`` output and as ``word_text`` output."""
+        found = self._numeric_hits(folded) if _DIGIT.search(folded) else []
+        for match in self._phrases.finditer(words):
+            rest = words[: match.start()] + " " + words[match.end() :]
+            score = PARTIAL_PHRASE_SCORE if analyse_words(rest).words else PHRASE_SCORE
+            found.append(RuleHit(self._phrase_nodes[match.lastgroup or ""], score))
+        return found
+
+    def _numeric_hits(self, folded: str) -> list[RuleHit]:
         found: list[RuleHit] = []
         remainder = folded
         age = self._age(folded)
         if age is not None:
-            found.append(age[0])
-            remainder = folded.replace(age[1], " ")
+            hit, span = age
+            found.append(hit)
+            remainder = folded.replace(span, " ")
+            gender = _GENDER_PREFIX.match(span)
+            if gender is not None and hit.node is self._age_range:
+                found.append(RuleHit(self._gender[gender.lastgroup or ""], GENDER_LETTER_SCORE))
         found.extend(self._ranges(remainder))
         size = _COMPANY_SIZE.search(folded)
         if size is not None:
             employees = int(size.group(1).replace(",", ""))
             chosen = self._large_business if employees >= LARGE_COMPANY_EMPLOYEES else self._small_business
             found.append(RuleHit(chosen, PHRASE_SCORE))
-        for pattern, node in self._phrases:
-            if pattern.search(words):
-                found.append(RuleHit(node, PHRASE_SCORE))
         return found
 
     def _age(self, folded: str) -> tuple[RuleHit, str] | None:
@@ -225,7 +263,7 @@ def parse_range(text: str) -> NumberRange | None:
     if not amounts:
         return None
     if len(amounts) == 2 and amounts[1][2].group("below") is None:
-        (low, low_unit, first), (high, high_unit, second) = amounts
+        (low, low_unit, _), (high, high_unit, second) = amounts
         if low_unit is None and high_unit is not None and low * high_unit <= high * high_unit:
             low_unit = high_unit
         low *= low_unit or 1

@@ -34,13 +34,8 @@ _VEHICLE_OWNERS = re.compile(
 )
 
 
-def _phrase_pattern(phrases: dict[str, str]) -> re.Pattern[str]:
-    alternatives = sorted(phrases, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(re.escape(p) for p in alternatives) + r")(?![a-z0-9])")
-
-
 _REWRITES = {**PHRASE_REWRITES, **BRANDS}
-_REWRITE_PATTERN = _phrase_pattern(_REWRITES)
+_LONGEST_REWRITE = max(len(phrase.split()) for phrase in _REWRITES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +50,38 @@ def fold(text: str) -> str:
     """Lowercase ASCII, accents removed, "&" spelled out, possessives dropped; symbols are kept."""
     if not text.isupper():
         text = _IT_ACRONYM.sub(" itech ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    text = text.replace("&", " and ").replace("_", " ").replace("\u2013", "-").replace("\u2014", "-")
-    text = _APOSTROPHE_S.sub("", text)
-    return _APOSTROPHE.sub("", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower().replace("&", " and ").replace("_", " ").replace("\u2013", "-").replace("\u2014", "-")
+    if "'" in text or "\u2019" in text:
+        text = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", text))
+    return text
+
+
+def words_of(folded: str) -> str:
+    """``word_text`` of text that has already been through ``fold``."""
+    words = _NON_WORD.sub(" ", folded).split()
+    rewritten: list[str] = []
+    position = 0
+    # Longest phrase first at each position, like a dictionary tokenizer.
+    while position < len(words):
+        for size in range(min(_LONGEST_REWRITE, len(words) - position), 0, -1):
+            replacement = _REWRITES.get(" ".join(words[position : position + size]))
+            if replacement is not None:
+                rewritten.append(replacement)
+                position += size
+                break
+        else:
+            rewritten.append(words[position])
+            position += 1
+    text = " ".join(rewritten)
+    return _VEHICLE_OWNERS.sub(r"\1 ownership", text) if "owner" in text else text
 
 
 def word_text(text: str) -> str:
     """Words separated by single spaces, seller phrases and brand names rewritten."""
-    words = _NON_WORD.sub(" ", fold(text)).strip()
-    words = _REWRITE_PATTERN.sub(lambda match: _REWRITES[match.group(0)], words)
-    return _VEHICLE_OWNERS.sub(r"\1 ownership", words)
+    return words_of(fold(text))
 
 
 def stem(word: str) -> str:
@@ -90,7 +105,7 @@ def canonical(word: str) -> tuple[str, ...]:
     """The canonical topic words for one raw word (none for stopwords and bare numbers)."""
     stemmed = stem(word)
     replacement = TOKEN_SYNONYMS.get(stemmed) or TOKEN_SYNONYMS.get(word)
-    parts = replacement.split() if replacement else [stemmed]
+    parts = [stem(part) for part in replacement.split()] if replacement else [stemmed]
     return tuple(part for part in parts if part not in STOPWORDS and len(part) > 1 and not part.isdigit())
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Final
 
 from connections.adapters.classifier.audience_rules import AudienceRules
-from connections.adapters.classifier.normalisation import analyse_words, fold, word_text
+from connections.adapters.classifier.normalisation import analyse_words, fold, words_of
 from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode, load_taxonomy
 from connections.adapters.classifier.token_index import TokenIndex
 from connections.adapters.classifier.vocabulary import B2B_PATTERNS, NODE_ALIASES
@@ -27,8 +27,8 @@ from connections.domain.classification import (
     DEMOGRAPHIC,
     INTEREST,
     PURCHASE_INTENT,
-    Classification,
     ClassifiableItem,
+    Classification,
 )
 
 ENGINE_VERSION: Final = "rules-1.0.0"
@@ -47,10 +47,20 @@ EXACT_PATH_SCORE: Final = 1.0
 TOPIC_SCORE_CAP: Final = 0.95
 # A node whose tier 1 contradicts the seller's own cue words ("Intenders" vs an Interest node).
 CONFLICTING_TIER_FACTOR: Final = 0.6
+# Words in the name or path that the taxonomy does not know ("Golf Stuff") make a word match less sure;
+# at most by this share, when none of them is known.
+UNKNOWN_WORD_PENALTY: Final = 0.2
+TITLE_FIELDS: Final = frozenset({"name", "taxonomy_path"})
 # Cue weight needed before a tier-1 hint counts: one cue in the name, or several in a description.
 HINT_THRESHOLD: Final = 0.5
 # When nothing else separates two nodes: a topic is more often an interest than a purchase.
 TIER1_PREFERENCE: Final = (INTEREST, PURCHASE_INTENT, DEMOGRAPHIC)
+# Without cue words a purchase-intent node needs a slightly better match: half the taxonomy is product
+# detail (1,558 nodes, 864 of them Purchase Intent) that would otherwise win on any shared noun.
+UNHINTED_TIER_FACTOR: Final[dict[str, float]] = {INTEREST: 1.0, DEMOGRAPHIC: 1.0, PURCHASE_INTENT: 0.97}
+# In a path-style name ("In-Market > Home & Garden > Appliances") the last segment is the audience and
+# the earlier ones are the seller's filing; their words count for less.
+PARENT_SEGMENT_WEIGHT: Final = 0.7
 
 _B2B = re.compile("|".join(B2B_PATTERNS))
 _PATH_SEPARATOR = re.compile(r"\s*[>|]\s*")
@@ -78,15 +88,21 @@ class _Engine:
         self.taxonomy = taxonomy
         self.index = TokenIndex(taxonomy, NODE_ALIASES)
         self.rules = AudienceRules(taxonomy)
-        self.paths = {_path_key(">".join(node.tiers)): node for node in taxonomy}
+        self.paths = {_path_key(fold(">".join(node.tiers))): node for node in taxonomy}
         without_tier1: dict[str, list[TaxonomyNode]] = {}
         for node in taxonomy:
             if node.depth > 1:
-                without_tier1.setdefault(_path_key(">".join(node.tiers[1:])), []).append(node)
+                without_tier1.setdefault(_path_key(fold(">".join(node.tiers[1:]))), []).append(node)
         # A path given without its tier 1 only counts when it names a single node.
         for key, nodes in without_tier1.items():
             if len(nodes) == 1:
                 self.paths.setdefault(key, nodes[0])
+
+
+@cache
+def _engine_for(taxonomy: Taxonomy) -> _Engine:
+    """One engine per taxonomy object, shared by every classifier in the process."""
+    return _Engine(taxonomy)
 
 
 class RuleBasedClassifier:
@@ -100,7 +116,7 @@ class RuleBasedClassifier:
 
     @cached_property
     def _engine(self) -> _Engine:
-        return _Engine(self._taxonomy if self._taxonomy is not None else load_taxonomy())
+        return _engine_for(self._taxonomy if self._taxonomy is not None else load_taxonomy())
 
     def warm_up(self) -> None:
         """Load the taxonomy and build the index now rather than on the first item."""
@@ -117,7 +133,7 @@ class RuleBasedClassifier:
             iab_code=best.node.unique_id,
             tier1=best.node.tier1,
             tier_path=best.node.tiers,
-            segment_type=_segment_type(fields),
+            segment_type=B2B if any(_B2B.search(field.words) for field in fields) else B2C,
             confidence=round(min(best.score, 1.0), 3),
             engine_version=self.engine_version,
         )
@@ -127,59 +143,94 @@ class RuleBasedClassifier:
         return [self.classify(item) for item in items]
 
     @staticmethod
-    def _exact_path(engine: _Engine, fields: list[tuple[str, str]]) -> _Candidate | None:
-        for field, text in fields:
-            if field in ("taxonomy_path", "name", "category"):
-                node = engine.paths.get(_path_key(text))
+    def _exact_path(engine: _Engine, fields: list[_Field]) -> _Candidate | None:
+        for field in fields:
+            if field.name in TITLE_FIELDS:
+                key = _path_key(field.folded)
+                # A lone word ("Pets") is a topic to score, not a path.
+                node = engine.paths.get(key) if ">" in key else None
                 if node is not None:
-                    return _Candidate(node, EXACT_PATH_SCORE * _evidence(field))
+                    return _Candidate(node, EXACT_PATH_SCORE)
         return None
 
     @staticmethod
-    def _best_match(engine: _Engine, fields: list[tuple[str, str]]) -> _Candidate | None:
+    def _best_match(engine: _Engine, fields: list[_Field]) -> _Candidate | None:
         query: dict[str, float] = {}
         cue_weight = dict.fromkeys(TIER1_PREFERENCE, 0.0)
         candidates: list[_Candidate] = []
-        for field, text in fields:
-            weight = FIELD_WEIGHTS[field]
-            words = word_text(text)
-            analysed = analyse_words(words)
-            for word in analysed.words:
-                query[word] = max(query.get(word, 0.0), weight)
-            for cue in analysed.cues:
-                cue_weight[cue] += weight
-            evidence = _evidence(field)
+        title_words = known_title_words = 0
+        for field in fields:
+            for segment_weight, segment in field.segments:
+                analysed = analyse_words(segment)
+                for word in analysed.words:
+                    query[word] = max(query.get(word, 0.0), field.weight * segment_weight)
+                    if field.name in TITLE_FIELDS:
+                        title_words += 1
+                        known_title_words += engine.index.resolve(word) is not None
+                for cue in analysed.cues:
+                    cue_weight[cue] += field.weight
+            evidence = _evidence_for_weight(field.weight)
             candidates.extend(
-                _Candidate(hit.node, hit.score * evidence) for hit in engine.rules.hits(fold(text), words)
+                _Candidate(hit.node, hit.score * evidence) for hit in engine.rules.hits(field.folded, field.words)
             )
 
         strongest = max(cue_weight.values())
         leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
         hint = leaders[0] if strongest >= HINT_THRESHOLD and len(leaders) == 1 else None
 
+        explained = known_title_words / title_words if title_words else 1.0
+        word_certainty = 1.0 - UNKNOWN_WORD_PENALTY * (1.0 - explained)
         for match in engine.index.match(query):
-            score = min(match.score, TOPIC_SCORE_CAP) * _evidence_for_weight(match.field_weight)
-            if hint is not None and match.node.tier1 != hint:
+            score = min(match.score, TOPIC_SCORE_CAP) * _evidence_for_weight(match.field_weight) * word_certainty
+            if hint is None:
+                score *= UNHINTED_TIER_FACTOR[match.node.tier1]
+            elif match.node.tier1 != hint:
                 score *= CONFLICTING_TIER_FACTOR
             candidates.append(_Candidate(match.node, score))
         if not candidates:
             return None
-        return min(candidates, key=lambda candidate: candidate.rank(hint))
+        # Only near-ties need the full ranking key.
+        top = max(candidate.score for candidate in candidates) - 1e-6
+        return min((c for c in candidates if c.score >= top), key=lambda candidate: candidate.rank(hint))
 
 
-def _fields(item: ClassifiableItem) -> list[tuple[str, str]]:
-    fields = [
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One non-empty field of an item, normalised once."""
+
+    name: str
+    weight: float
+    folded: str
+    words: str
+    segments: tuple[tuple[float, str], ...]
+
+
+def _fields(item: ClassifiableItem) -> list[_Field]:
+    texts = (
         ("name", item.name),
         ("taxonomy_path", item.taxonomy_path),
         ("category", item.category),
-        ("keywords", " | ".join(item.keywords)),
+        ("keywords", "; ".join(item.keywords)),
         ("description", item.description),
-    ]
-    return [(field, text) for field, text in fields if text and text.strip()]
+    )
+    fields = []
+    for name, text in texts:
+        if not text or not text.strip():
+            continue
+        folded = fold(text)
+        words = words_of(folded)
+        fields.append(_Field(name, FIELD_WEIGHTS[name], folded, words, _segments(folded, words)))
+    return fields
 
 
-def _evidence(field: str) -> float:
-    return _evidence_for_weight(FIELD_WEIGHTS[field])
+def _segments(folded: str, words: str) -> tuple[tuple[float, str], ...]:
+    """Word text of each ">" / "|" segment, with the weight its words carry."""
+    if ">" not in folded and "|" not in folded:
+        return ((1.0, words),)
+    parts = [part for part in (words_of(part) for part in _PATH_SEPARATOR.split(folded)) if part]
+    if len(parts) <= 1:
+        return ((1.0, words),)
+    return (*((PARENT_SEGMENT_WEIGHT, part) for part in parts[:-1]), (1.0, parts[-1]))
 
 
 def _evidence_for_weight(weight: float) -> float:
@@ -187,10 +238,6 @@ def _evidence_for_weight(weight: float) -> float:
     return 0.6 + 0.4 * weight
 
 
-def _segment_type(fields: list[tuple[str, str]]) -> str:
-    return B2B if any(_B2B.search(word_text(text)) for _, text in fields) else B2C
-
-
-def _path_key(text: str) -> str:
-    parts = (" ".join(part.replace("*", " ").split()) for part in _PATH_SEPARATOR.split(fold(text)))
+def _path_key(folded: str) -> str:
+    parts = (" ".join(part.replace("*", " ").split()) for part in _PATH_SEPARATOR.split(folded))
     return ">".join(part for part in parts if part)

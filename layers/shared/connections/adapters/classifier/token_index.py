@@ -25,10 +25,10 @@ from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode
 ANCESTOR_CREDIT = 0.8
 # Names made only of numbers and unit words ("$250,000+", "Less Than 1 Year") are reached through the
 # numeric range rules, not through words.
-_UNIT_WORDS = frozenset(
-    "less than over year years people person adult adults child children usd k m plus".split()
-)
+_UNIT_WORDS = frozenset("less than over year years people person adult adults child children usd k m plus".split())
 _LETTERS = re.compile(r"[a-z]+")
+_DERIVED_CACHE_LIMIT = 50_000
+_COMPOUND_SEPARATOR = re.compile(r"\s*(?:&|,|\band\b)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,8 @@ class _IndexedName:
 class TokenIndex:
     """Word -> node postings over the taxonomy's own names and aliases."""
 
-    def __init__(self, taxonomy: Taxonomy, aliases: Mapping[tuple[str, ...], Iterable[str]] = ()) -> None:
-        alias_map = dict(aliases)
+    def __init__(self, taxonomy: Taxonomy, aliases: Mapping[tuple[str, ...], Iterable[str]] | None = None) -> None:
+        alias_map = dict(aliases or {})
         own_words: list[tuple[TaxonomyNode, frozenset[str]]] = []
         path_words: dict[tuple[str, ...], frozenset[str]] = {}
         for node in taxonomy:
@@ -60,7 +60,8 @@ class TokenIndex:
             path_words[node.tiers] = words
             if node.depth == 1 or node.is_extension or _is_numeric_name(node.name):
                 continue
-            variants = {words} | {frozenset(analyse(alias).words) for alias in alias_map.get(node.tiers, ())}
+            alias_texts = [*alias_map.get(node.tiers, ()), *_compound_parts(node)]
+            variants = {words} | {frozenset(analyse(alias).words) for alias in alias_texts}
             own_words.extend((node, variant) for variant in variants if variant)
 
         document_frequency: dict[str, int] = {}
@@ -75,14 +76,17 @@ class TokenIndex:
         self._postings: dict[str, list[int]] = {}
         for node, words in own_words:
             ancestors = frozenset().union(
-                *(path_words.get(node.tiers[:depth], _tier_words(node.tiers[depth - 1]))
-                  for depth in range(2, node.depth))
+                *(
+                    path_words.get(node.tiers[:depth], _tier_words(node.tiers[depth - 1]))
+                    for depth in range(2, node.depth)
+                )
             )
             indexed = _IndexedName(node, words, sum(self.idf(word) for word in words), ancestors - words)
             for word in words:
                 self._postings.setdefault(word, []).append(len(self._names))
             self._names.append(indexed)
         self._vocabulary = frozenset(self._postings).union(*(name.ancestor_words for name in self._names))
+        self._derived: dict[str, str | None] = {}
 
     def __len__(self) -> int:
         return len(self._names)
@@ -94,37 +98,77 @@ class TokenIndex:
         """Whether the word appears anywhere in the indexed taxonomy names."""
         return word in self._vocabulary
 
+    def resolve(self, word: str) -> str | None:
+        """The word, or the taxonomy's form of it ("bakers" -> "baking"), or None when unknown."""
+        if word in self._vocabulary:
+            return word
+        resolved = self._derived.get(word, "")
+        if resolved == "":
+            resolved = next((form for form in _derivations(word) if form in self._vocabulary), None)
+            if len(self._derived) >= _DERIVED_CACHE_LIMIT:
+                # Vendor codes and typos are endless; a warm process must not grow without bound.
+                self._derived.clear()
+            self._derived[word] = resolved
+        return resolved
+
     def match(self, query: Mapping[str, float]) -> list[TopicMatch]:
         """Scored nodes for query words (word -> field weight), best variant per node, unordered."""
-        weighted = {word: weight * self.idf(word) for word, weight in query.items() if word in self._vocabulary}
+        resolved_query: dict[str, float] = {}
+        for raw_word, weight in query.items():
+            word = self.resolve(raw_word)
+            if word is not None:
+                resolved_query[word] = max(resolved_query.get(word, 0.0), weight)
+        query = resolved_query
+        weighted = {word: weight * self.idf(word) for word, weight in query.items()}
         total = sum(weighted.values())
         if total <= 0:
             return []
         candidates: set[int] = set()
         for word in weighted:
             candidates.update(self._postings.get(word, ()))
+        query_words = weighted.keys()
+        idf = self._idf
         best: dict[str, TopicMatch] = {}
         for position in candidates:
             name = self._names[position]
-            own_idf = 0.0
-            recall_mass = 0.0
-            strongest = 0.0
-            for word in name.words:
-                if word in weighted:
-                    own_idf += self.idf(word)
-                    recall_mass += weighted[word]
-                    strongest = max(strongest, query[word])
-            for word, mass in weighted.items():
-                if word in name.ancestor_words:
-                    recall_mass += ANCESTOR_CREDIT * mass
-                    strongest = max(strongest, query[word])
-            precision = own_idf / name.weight
+            own = name.words & query_words
+            ancestors = name.ancestor_words & query_words
+            precision = sum(idf[word] for word in own) / name.weight
+            recall_mass = sum(weighted[word] for word in own)
+            recall_mass += ANCESTOR_CREDIT * sum(weighted[word] for word in ancestors)
             recall = recall_mass / total
             score = 2 * precision * recall / (precision + recall)
             current = best.get(name.node.unique_id)
             if current is None or score > current.score:
+                strongest = max(query[word] for word in own | ancestors)
                 best[name.node.unique_id] = TopicMatch(name.node, score, strongest)
         return list(best.values())
+
+
+def _derivations(word: str) -> list[str]:
+    """Activity forms of a person-noun: sellers name people ("Bakers"), the taxonomy names activities."""
+    forms: list[str] = []
+    if word.endswith("er") and len(word) > 4:
+        base = word[:-2]
+        forms += [base + "ing", base + "eing", word[:-1], base]
+        if base[-1] == base[-2]:
+            forms.append(base[:-1] + "ing")
+    elif word.endswith("ist") and len(word) > 5:
+        base = word[:-3]
+        forms += [base + "ing", base + "y", base + "ism"]
+    elif word.endswith("ian") and len(word) > 5:
+        forms += [word[:-3] + "y", word[:-1]]
+    elif word.endswith("ic") and len(word) > 4:
+        forms += [word[:-2] + "or", word + "s"]
+    return forms
+
+
+def _compound_parts(node: TaxonomyNode) -> list[str]:
+    """Each half of a tier-2 name like "Style & Fashion", so "Fashionistas" meets the whole vertical."""
+    if node.depth != 2:
+        return []
+    parts = _COMPOUND_SEPARATOR.split(node.name)
+    return parts if len(parts) > 1 else []
 
 
 def _tier_words(tier_name: str) -> frozenset[str]:

@@ -2,6 +2,8 @@
 
 Every table applies to both sides: taxonomy names are normalised with the same rewrites and synonyms as
 incoming segment text, so a canonical word only has to be chosen once.
+
+The grouped tables are written one line per canonical form: ``canonical: variant, variant, ...``.
 """
 
 from __future__ import annotations
@@ -10,240 +12,229 @@ from typing import Final
 
 from connections.domain.classification import DEMOGRAPHIC, INTEREST, PURCHASE_INTENT
 
-# Multi-word rewrites, applied to lowercased text whose punctuation has become single spaces.
-# Longer phrases win over shorter ones that start at the same place.
-PHRASE_REWRITES: Final[dict[str, str]] = {
-    # seller shorthand for purchase intent
-    "in market": "inmarket",
-    "in the market": "inmarket",
-    "in market for": "inmarket",
-    "likely to buy": "inmarket",
-    "planning to buy": "inmarket",
-    "plan to buy": "inmarket",
-    "shopping for": "inmarket",
-    # household / demographic shorthand
-    "hh": "household",
-    "home owner": "homeowner",
-    "home owners": "homeowner",
-    "first time home buyer": "first time homeowner",
-    "first time home buyers": "first time homeowner",
-    "first time homebuyer": "first time homeowner",
-    "first time homebuyers": "first time homeowner",
-    "home buyer": "residential real estate buyer",
-    "home buyers": "residential real estate buyer",
-    "homebuyer": "residential real estate buyer",
-    "homebuyers": "residential real estate buyer",
-    "new home": "residential real estate",
-    "new homes": "residential real estate",
-    "home purchase": "residential real estate",
-    "empty nester": "empty nest",
-    "empty nesters": "empty nest",
-    "blue collar": "skilled manual work",
-    "stay at home mom": "homemaker",
-    "stay at home moms": "homemaker",
-    "stay at home dad": "homemaker",
-    "stay at home dads": "homemaker",
-    "stay at home parent": "homemaker",
-    "stay at home parents": "homemaker",
-    "job seeker": "unemployed job seeker",
-    "job seekers": "unemployed job seeker",
-    "bachelor degree": "undergraduate education",
-    "bachelors degree": "undergraduate education",
-    "college graduate": "undergraduate education",
-    "college graduates": "undergraduate education",
-    "college educated": "undergraduate education",
-    "graduate degree": "postgraduate education",
-    "graduate degrees": "postgraduate education",
-    "master degree": "postgraduate education",
-    "masters degree": "postgraduate education",
-    "postgraduate degree": "postgraduate education",
-    "high school": "secondary education",
-    "affluent": "high net worth",
-    "wealthy": "high net worth",
-    "hnw": "high net worth",
-    "uhnw": "super high net worth",
-    "ultra high net worth": "super high net worth",
-    "spanish speaker": "language",
-    "spanish speakers": "language",
-    "spanish speaking": "language",
-    "spanish language": "language",
-    "bilingual": "language",
-    "mother day": "holiday",
-    "father day": "holiday",
-    # automotive
-    "pre owned": "preowned",
-    "certified pre owned": "preowned",
-    "sport utility": "suv",
-    "sport utility vehicle": "suv",
-    "sport utility vehicles": "suv",
-    "electric vehicle": "green auto",
-    "electric vehicles": "green auto",
-    "electric car": "green auto",
-    "electric cars": "green auto",
-    # travel and leisure
-    "fantasy football": "fantasy sport",
-    "fantasy baseball": "fantasy sport",
-    "fantasy basketball": "fantasy sport",
-    "fantasy hockey": "fantasy sport",
-    "formula 1": "auto racing",
-    "formula one": "auto racing",
-    "bird watching": "birdwatching",
-    "bird watchers": "birdwatching",
-    "hip hop": "hiphop",
-    "r and b": "rnb",
-    "sci fi": "scifi",
-    "science fiction": "scifi",
-    "e sports": "esports",
-    "do it yourself": "home improvement",
-    "4k tv": "tv electronics",
-    "4k tvs": "tv electronics",
-    "hd tv": "tv electronics",
-    "smart tv": "tv electronics",
-    "smart tvs": "tv electronics",
-    "flat screen": "tv electronics",
-    "craft beer": "alcoholic beverage",
-    # money
-    "credit score": "credit reporting",
-    "student loan": "student financial aid",
-    "student loans": "student financial aid",
-    "checking account": "banking",
-    "checking accounts": "banking",
-    "savings account": "banking",
-    "health insurance": "medical insurance",
-    "bargain hunter": "frugal living",
-    "bargain hunters": "frugal living",
-    "deal seeker": "frugal living",
-    "deal seekers": "frugal living",
-    "coupon clipper": "frugal living",
-    "coupon clippers": "frugal living",
-    "value shopper": "frugal living",
-    "value shoppers": "frugal living",
-    "online degree": "online education",
-    "online degrees": "online education",
-    # business
-    "c suite": "csuite",
-    "c level": "csuite",
-    "human resource": "human resources",
-    "hr": "human resources",
-    "business i t": "business itech",
-    "decision maker": "decisionmaker",
-    "decision makers": "decisionmaker",
-}
 
-# Brands and retailers: the brand is replaced by what it sells, so "Home Depot Shoppers" reads as
-# "hardware supplies shoppers". Only unambiguous names; a word like "target" is left alone.
-BRANDS: Final[dict[str, str]] = {
-    # vehicles
-    "toyota": "auto", "honda": "auto", "ford": "auto", "chevrolet": "auto", "chevy": "auto",
-    "nissan": "auto", "hyundai": "auto", "kia": "auto", "subaru": "auto", "jeep": "auto",
-    "volkswagen": "auto", "vw": "auto", "mazda": "auto", "dodge": "auto", "gmc": "auto",
-    "chrysler": "auto", "buick": "auto", "mitsubishi": "auto",
-    "bmw": "luxury auto", "mercedes": "luxury auto", "mercedes benz": "luxury auto", "audi": "luxury auto",
-    "lexus": "luxury auto", "porsche": "luxury auto", "cadillac": "luxury auto", "infiniti": "luxury auto",
-    "acura": "luxury auto", "jaguar": "luxury auto", "land rover": "luxury auto", "maserati": "luxury auto",
-    "tesla": "green auto", "rivian": "green auto",
-    "harley davidson": "motorcycle", "harley": "motorcycle",
-    # retail
-    "walmart": "department store", "costco": "department store", "sam club": "department store",
-    "macy": "department store", "macys": "department store", "nordstrom": "department store",
-    "kohl": "department store", "kohls": "department store", "jcpenney": "department store",
-    "kroger": "grocery store", "safeway": "grocery store", "publix": "grocery store",
-    "whole foods": "grocery store", "trader joe": "grocery store", "aldi": "grocery store",
-    "home depot": "hardware supplies", "lowe": "hardware supplies", "lowes": "hardware supplies",
-    "best buy": "consumer electronics",
-    "sephora": "cosmetics", "ulta": "cosmetics",
-    "petsmart": "pet store", "petco": "pet store", "chewy": "pet supplies",
-    "ikea": "furniture", "wayfair": "furniture",
-    "starbucks": "coffee", "dunkin": "coffee",
-    "mcdonald": "fast food", "mcdonalds": "fast food", "burger king": "fast food", "wendy": "fast food",
-    "taco bell": "fast food", "kfc": "fast food", "chipotle": "fast food",
-    "nike": "sportswear", "adidas": "sportswear", "under armour": "sportswear", "lululemon": "sportswear",
-    "marriott": "hotel", "hilton": "hotel", "hyatt": "hotel", "airbnb": "vacation rental",
-    "expedia": "online travel", "booking com": "online travel",
-    "delta airlines": "air travel", "united airlines": "air travel", "american airlines": "air travel",
-    "southwest airlines": "air travel", "jetblue": "air travel",
-    "netflix": "video streaming", "hulu": "video streaming", "disney plus": "video streaming",
-    "spotify": "music streaming",
-    "iphone": "mobile phone", "android": "mobile phone", "galaxy phone": "mobile phone",
-    "ipad": "tablet", "macbook": "laptop",
-    "xbox": "video game console", "playstation": "video game console", "nintendo": "video game console",
-    "verizon": "mobile phone plan", "t mobile": "mobile phone plan", "at and t": "mobile phone plan",
-    "peloton": "exercise equipment",
-}
+def _grouped(table: str) -> dict[str, str]:
+    """``{variant: canonical}`` from lines of ``canonical: variant, variant``."""
+    mapping: dict[str, str] = {}
+    for line in table.strip().splitlines():
+        canonical, variants = line.split(":", 1)
+        for variant in variants.split(","):
+            mapping[variant.strip()] = canonical.strip()
+    return mapping
 
-# Single-word synonyms to one canonical form (after plural stripping). A value may hold several words.
-TOKEN_SYNONYMS: Final[dict[str, str]] = {
-    # vehicles
-    "autos": "auto", "automotive": "auto", "automobile": "auto", "car": "auto", "vehicle": "auto",
-    "used": "preowned", "motorbike": "motorcycle", "hybrid": "green", "ev": "green auto",
-    "pickup": "pickup", "tyre": "tire",
-    # people and households
-    "men": "male", "man": "male", "guy": "male", "women": "female", "woman": "female", "lady": "female",
-    "ladie": "female", "mom": "parent", "mother": "parent", "dad": "parent", "father": "parent",
-    "parenting": "parent", "kid": "child", "children": "child", "childrens": "child",
-    "teenager": "teen", "tween": "child", "infant": "baby", "newborn": "baby",
-    "grandparenting": "grandparent", "retiree": "retired", "retirement": "retirement",
-    "renting": "rent",
-    # travel
-    "traveler": "travel", "traveller": "travel", "vacationer": "travel", "vacation": "travel",
-    "flight": "air travel", "airline": "air travel", "flyer": "air travel",
-    "european": "europe", "asian": "asia", "african": "africa",
-    "timeshare": "timeshare", "cruiser": "cruise",
-    # sport
-    "nfl": "american football", "nba": "basketball", "mlb": "baseball", "nhl": "ice hockey",
-    "nascar": "auto racing", "pga": "golf", "mma": "martial arts", "ufc": "martial arts",
-    "wwe": "wrestling", "mls": "soccer", "golfer": "golf", "skier": "skiing", "snowboarder": "snowboarding",
-    "runner": "running", "jogger": "jogging", "cyclist": "cycling", "biker": "cycling", "biking": "cycling",
-    "bike": "cycling", "bicycle": "cycling", "hunter": "hunting", "angler": "fishing",
-    "fisherman": "fishing", "fishermen": "fishing", "swimmer": "swimming", "boxer": "boxing",
-    "surfer": "surfing", "climber": "climbing", "skater": "skating", "gear": "equipment",
-    "gamer": "game", "gaming": "game", "videogame": "video game", "gym": "gym",
-    # media
-    "film": "movie", "moviegoer": "movie", "television": "tv", "rap": "hiphop",
-    "reader": "book", "novel": "novel", "podcast": "podcast",
-    # food
-    "foodie": "food", "wine": "alcoholic beverage", "beer": "alcoholic beverage",
-    "spirit": "alcoholic beverage", "liquor": "alcoholic beverage", "whiskey": "alcoholic beverage",
-    "alcohol": "alcoholic", "cook": "cooking", "chef": "cooking", "bbq": "barbecue",
-    "barbeque": "barbecue", "grill": "grilling", "diner": "dining", "grocery": "grocery",
-    "groceries": "grocery", "veggie": "vegetarian",
-    # home
-    "diy": "home improvement", "diyer": "home improvement", "decor": "decorating",
-    "gardening": "garden", "gardener": "garden", "mattress": "bed", "mattresse": "bed",
-    "couch": "sofa", "refinance": "mortgage", "refi": "mortgage",
-    # money
-    "investor": "investing", "investment": "investing", "invest": "investing",
-    "donor": "charity", "donation": "charity", "charitable": "charity", "charitie": "charity",
-    "insurer": "insurance",
-    # technology
-    "tech": "technology", "smartphone": "mobile phone", "cellphone": "mobile phone", "cell": "mobile",
-    "notebook": "laptop", "photographer": "photography", "antivirus": "antivirus",
-    # style and health
-    "fashionista": "fashion", "apparel": "clothing", "clothe": "clothing", "clothes": "clothing",
-    "jewellery": "jewelry", "makeup": "cosmetics", "cosmetic": "cosmetics", "healthy": "health",
-    "dieter": "weight loss", "dieting": "weight loss", "vitamin": "supplement", "dentist": "dental",
-    "vet": "veterinary", "veterinarian": "veterinary",
-    # pets
-    "puppy": "dog", "puppie": "dog", "kitten": "cat", "equestrian": "horse", "equine": "horse",
-    # hobbies, causes, politics
-    "crafter": "craft", "crafting": "craft", "collector": "collecting", "birder": "birdwatching",
-    "birdwatcher": "birdwatching", "conservative": "politics", "liberal": "politics",
-    "democrat": "politics", "republican": "politics", "political": "politics", "voter": "elections",
-    "entrepreneur": "startup", "founder": "startup", "farmer": "agriculture", "farming": "agriculture",
-    "musician": "musical instrument", "engaged": "wedding",
-}
 
-# Plural forms that the suffix rules would get wrong.
-IRREGULAR_STEMS: Final[dict[str, str]] = {
-    "movies": "movie", "cookies": "cookie", "pies": "pie", "foodies": "foodie", "indies": "indie",
-    "brownies": "brownie", "smoothies": "smoothie", "techies": "techie", "rookies": "rookie",
-    "zombies": "zombie", "news": "news", "gas": "gas", "series": "series", "species": "species",
-    "bus": "bus", "plus": "plus", "billiards": "billiards", "glasses": "glasses", "sunglasses": "sunglasses",
-    "athletics": "athletics", "economics": "economics", "politics": "politics", "electronics": "electronics",
-    "physics": "physics", "genetics": "genetics", "statistics": "statistics", "graphics": "graphics",
-    "esports": "esports", "cosmetics": "cosmetics", "aerobics": "aerobics", "mathematics": "mathematics",
-    "ethics": "ethics", "logistics": "logistics", "robotics": "robotics", "bioinformatics": "bioinformatics",
-    "mens": "male", "womens": "female", "toys": "toy", "boys": "boy", "days": "day", "keys": "key",
+# Multi-word rewrites, applied to lowercased words (punctuation gone); the longest phrase wins.
+PHRASE_REWRITES: Final = _grouped(
+    """
+    inmarket: in market, in the market, in market for, likely to buy, planning to buy, plan to buy, shopping for
+    household: hh
+    homeowner: home owner, home owners
+    first time homeowner: first time home buyer, first time home buyers, first time homebuyer, first time homebuyers
+    residential real estate buyer: home buyer, home buyers, homebuyer, homebuyers
+    residential real estate: new home, new homes, home purchase
+    empty nest: empty nester, empty nesters
+    skilled manual work: blue collar
+    homemaker: stay at home mom, stay at home moms, stay at home dad, stay at home dads, stay at home parent,
+    homemaker: stay at home parents
+    unemployed job seeker: job seeker, job seekers
+    undergraduate education: bachelor degree, bachelors degree, college graduate, college graduates, college educated
+    postgraduate education: graduate degree, graduate degrees, master degree, masters degree, postgraduate degree
+    secondary education: high school
+    high net worth: affluent, wealthy, hnw
+    super high net worth: uhnw, ultra high net worth
+    language: spanish speaker, spanish speakers, spanish speaking, spanish language, bilingual
+    holiday: mother day, father day
+    preowned: pre owned, certified pre owned
+    suv: sport utility, sport utility vehicle, sport utility vehicles
+    green auto: electric vehicle, electric vehicles, electric car, electric cars
+    fantasy sport: fantasy football, fantasy baseball, fantasy basketball, fantasy hockey
+    auto racing: formula 1, formula one
+    birdwatching: bird watching, bird watchers
+    hiphop: hip hop
+    rnb: r and b
+    scifi: sci fi, science fiction
+    esports: e sports
+    home improvement: do it yourself
+    tv electronics: 4k tv, 4k tvs, hd tv, smart tv, smart tvs, flat screen
+    alcoholic beverage: craft beer
+    credit reporting: credit score
+    student financial aid: student loan, student loans
+    banking: checking account, checking accounts, savings account
+    medical insurance: health insurance
+    frugal living: bargain hunter, bargain hunters, deal seeker, deal seekers, coupon clipper, coupon clippers
+    frugal living: value shopper, value shoppers
+    online education: online degree, online degrees
+    csuite: c suite, c level
+    human resources: human resource, hr
+    business itech: business i t
+    decisionmaker: decision maker, decision makers
+    """
+)
+
+# Brands and retailers become what they sell, so "Home Depot Shoppers" reads "hardware supplies shoppers".
+# Only unambiguous names: a common word such as "target" is left alone.
+BRANDS: Final = _grouped(
+    """
+    auto: toyota, honda, ford, chevrolet, chevy, nissan, hyundai, kia, subaru, jeep, volkswagen, vw, mazda
+    auto: dodge, gmc, chrysler, buick, mitsubishi
+    luxury auto: bmw, mercedes, mercedes benz, audi, lexus, porsche, cadillac, infiniti, acura, jaguar
+    luxury auto: land rover, maserati
+    green auto: tesla, rivian
+    motorcycle: harley davidson, harley
+    department store: walmart, costco, sam club, macy, macys, nordstrom, kohl, kohls, jcpenney
+    grocery store: kroger, safeway, publix, whole foods, trader joe, aldi
+    hardware supplies: home depot, lowe, lowes
+    consumer electronics: best buy
+    cosmetics: sephora, ulta
+    pet store: petsmart, petco
+    pet supplies: chewy
+    furniture: ikea, wayfair
+    coffee: starbucks, dunkin
+    fast food: mcdonald, mcdonalds, burger king, wendy, taco bell, kfc, chipotle
+    sportswear: nike, adidas, under armour, lululemon
+    hotel: marriott, hilton, hyatt
+    vacation rental: airbnb
+    online travel: expedia, booking com
+    air travel: delta airlines, united airlines, american airlines, southwest airlines, jetblue
+    video streaming: netflix, hulu, disney plus
+    music streaming: spotify
+    mobile phone: iphone, android, galaxy phone
+    tablet: ipad
+    laptop: macbook
+    video game console: xbox, playstation, nintendo
+    mobile phone plan: verizon, t mobile, at and t
+    exercise equipment: peloton
+    """
+)
+
+# Single words (after plural stripping) to their canonical form; a canonical form may be several words.
+TOKEN_SYNONYMS: Final = _grouped(
+    """
+    auto: autos, automotive, automobile, car, vehicle
+    preowned: used
+    motorcycle: motorbike
+    green: hybrid
+    green auto: ev
+    tire: tyre
+    male: men, man, guy
+    female: women, woman, lady
+    parent: mom, mother, dad, father, parenting
+    child: kid, children, childrens, tween
+    teen: teenager
+    baby: infant, newborn
+    grandparent: grandparenting
+    retired: retiree
+    rent: renting
+    travel: traveler, traveller, vacationer, vacation
+    air travel: flight, airline, flyer
+    europe: european
+    asia: asian
+    africa: african
+    cruise: cruiser
+    american football: nfl
+    basketball: nba
+    baseball: mlb
+    ice hockey: nhl
+    auto racing: nascar
+    golf: pga, golfer
+    martial arts: mma, ufc
+    wrestling: wwe
+    soccer: mls
+    skiing: skier, ski
+    snowboarding: snowboarder
+    running: runner
+    jogging: jogger
+    cycling: cyclist, biker, biking, bike, bicycle
+    hunting: hunter
+    fishing: angler, fisherman, fishermen
+    swimming: swimmer
+    boxing: boxer
+    surfing: surfer
+    climbing: climber
+    skating: skater
+    equipment: gear
+    game: gamer, gaming
+    video game: videogame
+    movie: film, moviegoer
+    tv: television
+    hiphop: rap
+    book: reader
+    food: foodie
+    alcoholic beverage: wine, beer, spirit, liquor, whiskey
+    alcoholic: alcohol
+    cooking: cook, chef
+    barbecue: bbq, barbeque
+    grilling: grill
+    dining: diner
+    grocery: groceries
+    vegetarian: veggie
+    home improvement: diy, diyer
+    decorating: decor
+    garden: gardening, gardener
+    bed: mattress
+    sofa: couch
+    mortgage: refinance, refi
+    plumbing: plumber
+    investing: investor, investment, invest
+    charity: donor, donation, charitable
+    insurance: insurer
+    technology: tech
+    mobile phone: smartphone, cellphone
+    mobile: cell
+    laptop: notebook
+    photography: photographer
+    fashion: fashionista
+    clothing: apparel, clothe, clothes
+    jewelry: jewellery
+    cosmetics: makeup, cosmetic
+    health: healthy
+    weight loss: dieter, dieting
+    supplement: vitamin
+    dental: dentist
+    veterinary: vet, veterinarian
+    dog: puppy
+    cat: kitten
+    horse: equestrian, equine
+    craft: crafter, crafting
+    collecting: collector
+    birdwatching: birder, birdwatcher
+    politics: conservative, liberal, democrat, republican, political
+    elections: voter
+    startup: entrepreneur, founder
+    agriculture: farmer, farming
+    musical instrument: musician
+    wedding: engaged
+    """
+)
+
+# Plurals the suffix rules would get wrong: words that keep their "s", and "-ie" words.
+KEEP_PLURAL: Final = frozenset(
+    """news gas series species bus plus billiards glasses sunglasses athletics economics politics electronics
+    physics genetics statistics graphics esports cosmetics aerobics mathematics ethics logistics robotics
+    bioinformatics""".split()
+)
+IRREGULAR_STEMS: Final = {
+    **{word: word for word in KEEP_PLURAL},
+    **_grouped(
+        """
+        movie: movies
+        cookie: cookies
+        pie: pies
+        foodie: foodies
+        indie: indies
+        brownie: brownies
+        smoothie: smoothies
+        techie: techies
+        rookie: rookies
+        zombie: zombies
+        male: mens
+        female: womens
+        toy: toys
+        boy: boys
+        day: days
+        key: keys
+        """
+    ),
 }
 
 # Words that carry no topic: function words and the nouns sellers append to any audience.

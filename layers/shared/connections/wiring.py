@@ -6,10 +6,15 @@ from functools import cache
 
 from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
 from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
+from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
+from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
 from connections.domain.authentication import Authenticator
 from connections.domain.connection_service import ConnectionService
 from connections.domain.connection_testing import ConnectionTester
 from connections.domain.errors import Unauthenticated
+from connections.domain.sync_service import SyncService
+from connections.domain.topic_library import TopicLibrary
+from connections.ports.classifier import Classifier
 from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.platforms import PlatformClients
 from connections.ports.session_verifier import SessionVerifier
@@ -77,3 +82,37 @@ def platform_clients() -> PlatformClients:
 @cache
 def connection_tester() -> ConnectionTester:
     return ConnectionTester(connection_repository(), credential_cipher(), platform_clients())
+
+
+@cache
+def classifier() -> Classifier:
+    from connections.adapters.classifier.rule_based import RuleBasedClassifier
+
+    return RuleBasedClassifier()
+
+
+@cache
+def topic_repository() -> DynamoTopicRepository:
+    return DynamoTopicRepository(settings().table_name)
+
+
+@cache
+def sync_run_repository() -> DynamoSyncRunRepository:
+    return DynamoSyncRunRepository(settings().table_name)
+
+
+@cache
+def sync_service() -> SyncService:
+    return SyncService(
+        connection_repository(),
+        sync_run_repository(),
+        topic_repository(),
+        credential_cipher(),
+        platform_clients(),
+        classifier(),
+    )
+
+
+@cache
+def topic_library() -> TopicLibrary:
+    return TopicLibrary(topic_repository(), classifier())

@@ -60,12 +60,12 @@ class Connection:
         return replace(self, **changes)
 
 
-class _StrictBody(BaseModel):
+class StrictBody(BaseModel):
     # strict: "2.5" is not a number and "true" is not a boolean; extra="forbid": unknown fields are a 400.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class CreateConnectionRequest(_StrictBody):
+class CreateConnectionRequest(StrictBody):
     name: ConnectionName
     platform: Platform
     direction: Direction
@@ -73,7 +73,7 @@ class CreateConnectionRequest(_StrictBody):
     credentials: dict[str, CredentialValue] | None = None
 
 
-class UpdateConnectionRequest(_StrictBody):
+class UpdateConnectionRequest(StrictBody):
     name: ConnectionName | None = None
     platform: Platform | None = None
     direction: Direction | None = None
@@ -81,6 +81,6 @@ class UpdateConnectionRequest(_StrictBody):
     credentials: dict[str, CredentialValue] | None = None
 
 
-class ConnectionFilters(_StrictBody):
+class ConnectionFilters(StrictBody):
     direction: Direction | None = None
     platform: Platform | None = None

@@ -62,3 +62,11 @@ class ConcurrentModification(Conflict):
 
 class CredentialsUnreadable(DomainError):
     """Stored credentials could not be decrypted or belong to another record (never shown in detail)."""
+
+
+class SyncAlreadyRunning(Conflict):
+    """The connection already has a running sync; carries its run id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"A sync is already running for this connection: {run_id}")
+        self.run_id = run_id

@@ -74,6 +74,13 @@ def request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
     return parse_body(model, raw_body(event.body, bool(event.is_base64_encoded)))
 
 
+def optional_request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+    """Like request_body, but an empty body means the model's defaults."""
+    event = app.current_event
+    data = raw_body(event.body, bool(event.is_base64_encoded))
+    return parse_body(model, data) if data.strip() else model()
+
+
 def query_parameters(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
     """The current request's query string validated against ``model``."""
     return parse_query(model, app.current_event.query_string_parameters)

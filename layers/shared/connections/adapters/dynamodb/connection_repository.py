@@ -22,6 +22,7 @@ from connections.adapters.dynamodb.table_client import (
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
+from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.errors import ConcurrentModification, ConnectionLimitReached, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
@@ -223,6 +224,12 @@ class DynamoConnectionRepository:
                 raise
 
     def delete(self, org_id: str, connection_id: str) -> None:
+        held = self.client.get_item(
+            TableName=self._table,
+            Key=connection_key(org_id, connection_id),
+            ProjectionExpression="activeSyncRunId",
+            ConsistentRead=True,
+        ).get("Item", {})
         actions = [
             {
                 "Delete": {
@@ -247,6 +254,29 @@ class DynamoConnectionRepository:
             if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise NotFound("Connection not found") from None
             raise
+        if "activeSyncRunId" in held:
+            self._cancel_run(org_id, held["activeSyncRunId"]["S"])
+
+    def _cancel_run(self, org_id: str, run_id: str) -> None:
+        """A deleted connection's running sync is cancelled (it could never fetch another page)."""
+        now = utc_now()
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}"}},
+                UpdateExpression="SET #status = :cancelled, updatedAt = :now, completedAt = :now, lastError = :why",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":cancelled": {"S": "cancelled"},
+                    ":running": {"S": "running"},
+                    ":now": {"S": now},
+                    ":why": {"S": "Connection was deleted"},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def connection_count(self, org_id: str) -> int:
         """The organisation's counter as stored (used by tests and operators)."""

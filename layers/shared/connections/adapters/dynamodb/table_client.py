@@ -48,3 +48,42 @@ def retry_transaction_conflicts(operation: Callable[[], T], attempts: int = 8) -
                 raise
             time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
     raise AssertionError("unreachable")
+
+
+BATCH_GET_LIMIT = 100
+BATCH_WRITE_LIMIT = 25
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))  # noqa: S311 - jitter, not crypto
+
+
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]], attempts: int = 8) -> list[dict[str, Any]]:
+    """Every item that exists among ``keys``, retrying UnprocessedKeys with backoff (consistent reads)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        request: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
+        for attempt in range(attempts):
+            response = client.batch_get_item(RequestItems=request)
+            found.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError("DynamoDB left keys unprocessed after retries")
+    return found
+
+
+def batch_put(client: Any, table: str, items: list[dict[str, Any]], attempts: int = 8) -> None:
+    """Put ``items`` in batches of 25, retrying UnprocessedItems with backoff until all are written."""
+    for start in range(0, len(items), BATCH_WRITE_LIMIT):
+        pending: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
+        for attempt in range(attempts):
+            response = client.batch_write_item(RequestItems=pending)
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                break
+            _backoff(attempt)
+        else:
+            raise RuntimeError("DynamoDB left items unprocessed after retries")

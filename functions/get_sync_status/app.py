@@ -1,0 +1,14 @@
+"""GET /api/connections/{id}/sync/run/{runId}/status: a sync run's progress and counts."""
+
+from connections.http.resolver import api_handler, build_resolver, current_caller
+from connections.wiring import sync_service
+
+app = build_resolver()
+
+
+@app.get("/api/connections/<connection_id>/sync/run/<run_id>/status")
+def get_sync_status(connection_id: str, run_id: str) -> dict:
+    return sync_service().get_run(current_caller(app), connection_id, run_id).to_status_response()
+
+
+lambda_handler = api_handler(app)

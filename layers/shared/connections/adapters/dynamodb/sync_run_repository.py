@@ -1,0 +1,360 @@
+"""SyncRunRepository on DynamoDB: the run at ``SYNCRUN#<run>``, its pages at ``SYNCRUN#<run>#PAGE#<n>``,
+and the connection's ``activeSyncRunId`` as the one-running-sync lock.
+
+A page is claimed with a lease (a conditional write), and finished in one transaction that marks it
+done and adds its counts to the run, conditional on still holding the claim: a crash anywhere before
+that transaction leaves no counts behind, and a crash after it leaves the page done.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
+from connections.adapters.dynamodb.keys import connection_key, idempotency_key, org_partition
+from connections.adapters.dynamodb.table_client import (
+    cancellation_codes,
+    dynamodb_client,
+    is_transaction_cancelled,
+    retry_transaction_conflicts,
+)
+from connections.domain.errors import NotFound, SyncAlreadyRunning
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.sync_run import PageResult, RunStatus, SyncRun
+from connections.ports.sync_run_repository import PageRecord, PageState
+
+RUN_TTL_SECONDS = 30 * 24 * 3600
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+_RUN_FIELDS = {
+    "status": "status",
+    "total_items": "totalItems",
+    "total_pages": "totalPages",
+    "completed_at": "completedAt",
+    "last_error": "lastError",
+}
+
+
+def run_key(org_id: str, run_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}"}}
+
+
+def page_key(org_id: str, run_id: str, page: int) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}#PAGE#{page:07d}"}}
+
+
+def _run_from_item(item: dict[str, Any]) -> SyncRun:
+    values = from_item(item)
+    return SyncRun(
+        id=values["id"],
+        org_id=values["orgId"],
+        connection_id=values["connectionId"],
+        status=RunStatus(values["status"]),
+        page_size=values["pageSize"],
+        total_items=values.get("totalItems"),
+        total_pages=values.get("totalPages"),
+        started_at=values["startedAt"],
+        updated_at=values["updatedAt"],
+        processed_pages=values.get("processedPages", 0),
+        success_count=values.get("successCount", 0),
+        error_count=values.get("errorCount", 0),
+        duplicate_count=values.get("duplicateCount", 0),
+        completed_at=values.get("completedAt"),
+        last_error=values.get("lastError"),
+        trigger=values.get("trigger", "api"),
+    )
+
+
+def _page_from_item(item: dict[str, Any]) -> PageRecord:
+    values = from_item(item)
+    result = values.get("result")
+    return PageRecord(
+        page=values["page"],
+        state=PageState(values["state"]),
+        lease_expires=float(values.get("leaseExpires", 0)),
+        attempts=values.get("attempts", 0),
+        result=PageResult.from_dict(result) if result else None,
+    )
+
+
+def _is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoSyncRunRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
+        item = self.client.get_item(
+            TableName=self._table,
+            Key=connection_key(org_id, connection_id),
+            ProjectionExpression="activeSyncRunId",
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item).get("activeSyncRunId") if item else None
+
+    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
+        item = self.client.get_item(
+            TableName=self._table,
+            Key=idempotency_key(org_id, idempotency.operation, idempotency.key),
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item)["resultId"] if item else None
+
+    def start(self, run: SyncRun, idempotency: IdempotencyClaim | None) -> None:
+        expires = int(time.time()) + RUN_TTL_SECONDS
+        record = {
+            "id": run.id,
+            "orgId": run.org_id,
+            "connectionId": run.connection_id,
+            "status": run.status.value,
+            "pageSize": run.page_size,
+            "totalItems": run.total_items,
+            "totalPages": run.total_pages,
+            "startedAt": run.started_at,
+            "updatedAt": run.updated_at,
+            "processedPages": 0,
+            "successCount": 0,
+            "errorCount": 0,
+            "duplicateCount": 0,
+            "trigger": run.trigger,
+            "ttl": expires,
+        }
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": connection_key(run.org_id, run.connection_id),
+                    "UpdateExpression": "SET activeSyncRunId = :run",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(activeSyncRunId)",
+                    "ExpressionAttributeValues": {":run": {"S": run.id}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": run_key(run.org_id, run.id) | to_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if idempotency is not None:
+            marker = to_item(
+                {
+                    "resultId": run.id,
+                    "fingerprint": idempotency.fingerprint,
+                    "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+                }
+            )
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": idempotency_key(run.org_id, idempotency.operation, idempotency.key) | marker,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as error:
+            if not is_transaction_cancelled(error):
+                raise
+            codes = cancellation_codes(error)
+            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                replayed = self.replay_of(run.org_id, idempotency)
+                if replayed:
+                    raise IdempotentReplay(replayed, idempotency.fingerprint) from None
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                active = self.active_run_id(run.org_id, run.connection_id)
+                if active:
+                    raise SyncAlreadyRunning(active) from None
+                raise NotFound("Connection not found") from None
+            raise
+
+    def get(self, org_id: str, run_id: str) -> SyncRun | None:
+        item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        return _run_from_item(item) if item else None
+
+    def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": org_partition(org_id)},
+                ":prefix": {"S": f"SYNCRUN#{run_id}#PAGE#"},
+            },
+            "ConsistentRead": True,
+        }
+        records: dict[int, PageRecord] = {}
+        while True:
+            response = self.client.query(**request)
+            for item in response["Items"]:
+                record = _page_from_item(item)
+                records[record.page] = record
+            if "LastEvaluatedKey" not in response:
+                return records
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:
+        now = time.time()
+        try:
+            response = self.client.update_item(
+                TableName=self._table,
+                Key=page_key(org_id, run_id, page),
+                UpdateExpression=(
+                    "SET #page = :page, #state = :processing, claimToken = :token, leaseExpires = :lease, #ttl = :ttl"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR (#state <> :done AND leaseExpires < :now)",
+                ExpressionAttributeNames={"#page": "page", "#state": "state", "#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":page": {"N": str(page)},
+                    ":processing": {"S": PageState.PROCESSING.value},
+                    ":done": {"S": PageState.DONE.value},
+                    ":token": {"S": token},
+                    ":lease": to_attribute(round(now + lease_seconds, 3)),
+                    ":now": to_attribute(round(now, 3)),
+                    ":ttl": {"N": str(int(now) + RUN_TTL_SECONDS)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+            item = self.client.get_item(
+                TableName=self._table, Key=page_key(org_id, run_id, page), ConsistentRead=True
+            ).get("Item")
+            record = _page_from_item(item) if item else None
+            return record if record and record.state is PageState.DONE else None
+        return _page_from_item(response["Attributes"])
+
+    def fail_page(self, run: SyncRun, page: int, token: str, error: str, now: str) -> None:
+        actions = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": page_key(run.org_id, run.id, page),
+                    "UpdateExpression": "SET #state = :failed, lastError = :error, leaseExpires = :zero "
+                    "REMOVE claimToken ADD attempts :one",
+                    "ConditionExpression": "claimToken = :token",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ExpressionAttributeValues": {
+                        ":failed": {"S": PageState.FAILED.value},
+                        ":error": {"S": error[:500]},
+                        ":zero": {"N": "0"},
+                        ":one": {"N": "1"},
+                        ":token": {"S": token},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": run_key(run.org_id, run.id),
+                    "UpdateExpression": "SET lastError = :error, updatedAt = :now",
+                    "ConditionExpression": "#status = :running",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":error": {"S": f"Page {page}: {error}"[:500]},
+                        ":now": {"S": now},
+                        ":running": {"S": RunStatus.RUNNING.value},
+                    },
+                }
+            },
+        ]
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as failure:
+            if not is_transaction_cancelled(failure):  # a lost claim or a finished run: nothing to record
+                raise
+
+    def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
+        actions = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": page_key(run.org_id, run.id, result.page),
+                    "UpdateExpression": "SET #state = :done, #result = :result, updatedAt = :now "
+                    "REMOVE claimToken, leaseExpires",
+                    "ConditionExpression": "claimToken = :token AND #state = :processing",
+                    "ExpressionAttributeNames": {"#state": "state", "#result": "result"},
+                    "ExpressionAttributeValues": {
+                        ":done": {"S": PageState.DONE.value},
+                        ":processing": {"S": PageState.PROCESSING.value},
+                        ":result": to_attribute(result.to_dict()),
+                        ":token": {"S": token},
+                        ":now": {"S": now},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": run_key(run.org_id, run.id),
+                    "UpdateExpression": "SET updatedAt = :now REMOVE lastError "
+                    "ADD processedPages :one, successCount :inserted, duplicateCount :duplicates, errorCount :errors",
+                    "ConditionExpression": "#status = :running",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":now": {"S": now},
+                        ":one": {"N": "1"},
+                        ":inserted": {"N": str(result.inserted)},
+                        ":duplicates": {"N": str(result.duplicates)},
+                        ":errors": {"N": str(result.errors)},
+                        ":running": {"S": RunStatus.RUNNING.value},
+                    },
+                }
+            },
+        ]
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as error:
+            if is_transaction_cancelled(error) and "ConditionalCheckFailed" in cancellation_codes(error):
+                return None
+            raise
+        return self.get(run.org_id, run.id)
+
+    def finish(self, run: SyncRun, status: RunStatus, now: str, **changes: object) -> SyncRun | None:
+        values: dict[str, Any] = {"status": status.value, "updatedAt": now}
+        values |= {_RUN_FIELDS[name]: value for name, value in changes.items() if value is not None}
+        names = {f"#v{position}": name for position, name in enumerate(values)}
+        attributes = {f":v{position}": to_attribute(value) for position, value in enumerate(values.values())}
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=run_key(run.org_id, run.id),
+                UpdateExpression="SET " + ", ".join(f"#v{position} = :v{position}" for position in range(len(values))),
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames=names | {"#status": "status"},
+                ExpressionAttributeValues=attributes | {":running": {"S": RunStatus.RUNNING.value}},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return None
+            raise
+        self.release_connection(run.org_id, run.connection_id, run.id)
+        return self.get(run.org_id, run.id)
+
+    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
+        """Free the connection for the next sync, if this run still holds it."""
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=connection_key(org_id, connection_id),
+                UpdateExpression="REMOVE activeSyncRunId",
+                ConditionExpression="activeSyncRunId = :run",
+                ExpressionAttributeValues={":run": {"S": run_id}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise

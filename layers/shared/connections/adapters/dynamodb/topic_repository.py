@@ -1,0 +1,345 @@
+"""TopicRepository on DynamoDB.
+
+Uniqueness lives in key items next to the topics, claimed with conditional writes (never check then
+write): ``TNAME#<normalised name>`` per organisation and ``TEXT#<connection>#<external id>`` per
+connection, each pointing at its topic. A page's new topics claim their keys in transactions, then
+the topic items themselves go in with BatchWriteItem. Each key item records which writer (run page)
+claimed it, so a retried page recognises its own earlier inserts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
+from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.table_client import (
+    batch_get,
+    batch_put,
+    cancellation_codes,
+    dynamodb_client,
+    is_transaction_cancelled,
+    retry_transaction_conflicts,
+)
+from connections.domain.classification import Classification
+from connections.domain.identifiers import TOPIC_PREFIX, new_id
+from connections.domain.topic import Topic, TopicDraft, TopicSource
+from connections.ports.topic_repository import IngestKind, IngestOutcome
+
+TOPIC_PREFIX_SK = "TOPIC#"
+# Drafts per claim transaction: two key items each, within DynamoDB's 100-item transaction limit.
+CLAIMS_PER_TRANSACTION = 25
+_MAX_KEY_TEXT = 400
+
+
+def _key_text(value: str) -> str:
+    # Sort keys are limited to 1 KB; long names and ids are identified by their digest instead.
+    return value if len(value) <= _MAX_KEY_TEXT else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+
+
+def _key(org_id: str, sort_key: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": sort_key}}
+
+
+def _name_key(org_id: str, draft: TopicDraft) -> dict[str, dict[str, str]]:
+    return _key(org_id, f"TNAME#{_key_text(draft.normalised_name)}")
+
+
+def _external_key(org_id: str, connection_id: str | None, draft: TopicDraft) -> dict[str, dict[str, str]] | None:
+    if not connection_id or not draft.external_id:
+        return None
+    return _key(org_id, f"TEXT#{connection_id}#{_key_text(draft.external_id)}")
+
+
+def _classification_values(classification: Classification | None) -> dict[str, Any] | None:
+    if classification is None:
+        return None
+    return {
+        "iabCode": classification.iab_code,
+        "tier1": classification.tier1,
+        "tierPath": list(classification.tier_path),
+        "segmentType": classification.segment_type,
+        "confidence": classification.confidence,
+        "engineVersion": classification.engine_version,
+    }
+
+
+def _draft_values(draft: TopicDraft) -> dict[str, Any]:
+    """The optional fields a draft carries (used both to insert and to enrich)."""
+    return {
+        name: value
+        for name, value in {
+            "description": draft.description,
+            "keywords": list(draft.keywords) or None,
+            "category": draft.category,
+            "taxonomyPath": draft.taxonomy_path,
+            "audienceSize": draft.audience_size,
+            "cpm": draft.cpm,
+            "classification": _classification_values(draft.classification),
+        }.items()
+        if value is not None
+    }
+
+
+def topic_from_item(item: dict[str, Any]) -> Topic:
+    values = from_item(item)
+    classification = values.get("classification")
+    return Topic(
+        id=values["id"],
+        org_id=values["orgId"],
+        name=values["name"],
+        source=TopicSource(values["source"]),
+        created_at=values["createdAt"],
+        updated_at=values["updatedAt"],
+        last_seen_at=values.get("lastSeenAt", values["updatedAt"]),
+        connection_id=values.get("connectionId"),
+        external_id=values.get("externalId"),
+        description=values.get("description"),
+        keywords=tuple(values.get("keywords", ())),
+        category=values.get("category"),
+        taxonomy_path=values.get("taxonomyPath"),
+        audience_size=values.get("audienceSize"),
+        cpm=values.get("cpm"),
+        classification=Classification(
+            iab_code=classification["iabCode"],
+            tier1=classification["tier1"],
+            tier_path=tuple(classification["tierPath"]),
+            segment_type=classification["segmentType"],
+            confidence=float(classification["confidence"]),
+            engine_version=classification["engineVersion"],
+        )
+        if classification
+        else None,
+    )
+
+
+class DynamoTopicRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    # -- ingest -------------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        org_id: str,
+        source: TopicSource,
+        connection_id: str | None,
+        drafts: Sequence[TopicDraft],
+        writer: str,
+        now: str,
+        enrich_duplicates: bool = True,
+    ) -> list[IngestOutcome]:
+        outcomes: dict[int, IngestOutcome] = {}
+        existing = self._existing_keys(org_id, connection_id, drafts)
+        new_indexes: list[int] = []
+        unlinked: set[int] = set()  # duplicates found by name whose external id has no key item yet
+        rewrite: dict[int, str] = {}  # drafts this writer claimed before a crash: topic item may be missing
+        for index, draft in enumerate(drafts):
+            hit = self._hit(existing, org_id, connection_id, draft)
+            if hit is None:
+                new_indexes.append(index)
+            elif hit["insertedBy"] == writer:
+                outcomes[index] = IngestOutcome(IngestKind.INSERTED, hit["topicId"])
+                rewrite[index] = hit["topicId"]
+            else:
+                outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, hit["topicId"])
+                external = _external_key(org_id, connection_id, draft)
+                if external is not None and external["sk"]["S"] not in existing:
+                    unlinked.add(index)
+
+        claimed = self._claim_keys(org_id, connection_id, drafts, new_indexes, writer, outcomes)
+        topic_items = [
+            self._topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
+            for index, topic_id in (claimed | self._missing_topics(org_id, rewrite)).items()
+        ]
+        batch_put(self.client, self._table, topic_items)
+        for index, topic_id in claimed.items():
+            outcomes[index] = IngestOutcome(IngestKind.INSERTED, topic_id)
+        for index, outcome in outcomes.items():
+            if enrich_duplicates and outcome.kind is IngestKind.DUPLICATE:
+                self._enrich(org_id, connection_id, drafts[index], outcome.topic_id, now, index in unlinked)
+        return [outcomes[index] for index in range(len(drafts))]
+
+    def _existing_keys(
+        self, org_id: str, connection_id: str | None, drafts: Sequence[TopicDraft]
+    ) -> dict[str, dict[str, Any]]:
+        keys: dict[str, dict[str, Any]] = {}
+        for draft in drafts:
+            for key in (_name_key(org_id, draft), _external_key(org_id, connection_id, draft)):
+                if key is not None:
+                    keys[key["sk"]["S"]] = key
+        items = batch_get(self.client, self._table, list(keys.values()))
+        return {item["sk"]["S"]: from_item(item) for item in items}
+
+    @staticmethod
+    def _hit(
+        existing: dict[str, dict[str, Any]], org_id: str, connection_id: str | None, draft: TopicDraft
+    ) -> dict[str, Any] | None:
+        external = _external_key(org_id, connection_id, draft)
+        if external is not None and external["sk"]["S"] in existing:
+            return existing[external["sk"]["S"]]
+        return existing.get(_name_key(org_id, draft)["sk"]["S"])
+
+    def _claim_keys(
+        self,
+        org_id: str,
+        connection_id: str | None,
+        drafts: Sequence[TopicDraft],
+        indexes: list[int],
+        writer: str,
+        outcomes: dict[int, IngestOutcome],
+    ) -> dict[int, str]:
+        """Claim name and external-id keys for new drafts; losers of a race become duplicates."""
+        claimed: dict[int, str] = {}
+        pending = list(indexes)
+        while pending:
+            chunk, pending = pending[:CLAIMS_PER_TRANSACTION], pending[CLAIMS_PER_TRANSACTION:]
+            ids = {index: new_id(TOPIC_PREFIX) for index in chunk}
+            actions, owners = [], []
+            for index in chunk:
+                for key in (_name_key(org_id, drafts[index]), _external_key(org_id, connection_id, drafts[index])):
+                    if key is None:
+                        continue
+                    item = key | to_item({"topicId": ids[index], "insertedBy": writer})
+                    actions.append(
+                        {
+                            "Put": {
+                                "TableName": self._table,
+                                "Item": item,
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        }
+                    )
+                    owners.append(index)
+            try:
+                retry_transaction_conflicts(partial(self.client.transact_write_items, TransactItems=actions))
+            except ClientError as error:
+                if not is_transaction_cancelled(error):
+                    raise
+                losers = {
+                    owners[position]
+                    for position, code in enumerate(cancellation_codes(error))
+                    if code == "ConditionalCheckFailed"
+                }
+                if not losers:
+                    raise
+                # Someone else claimed these keys meanwhile: they are duplicates; retry the rest.
+                found = self._existing_keys(org_id, connection_id, [drafts[index] for index in losers])
+                for index in losers:
+                    hit = self._hit(found, org_id, connection_id, drafts[index])
+                    if hit is None:  # claimed and released again: try once more as new
+                        pending.append(index)
+                    else:
+                        outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, hit["topicId"])
+                pending = [index for index in chunk if index not in losers] + pending
+                continue
+            claimed.update(ids)
+        return claimed
+
+    def _missing_topics(self, org_id: str, rewrite: dict[int, str]) -> dict[int, str]:
+        if not rewrite:
+            return {}
+        present = {
+            from_item(item)["id"]
+            for item in batch_get(
+                self.client, self._table, [_key(org_id, TOPIC_PREFIX_SK + tid) for tid in rewrite.values()]
+            )
+        }
+        return {index: topic_id for index, topic_id in rewrite.items() if topic_id not in present}
+
+    def _topic_item(
+        self,
+        org_id: str,
+        source: TopicSource,
+        connection_id: str | None,
+        draft: TopicDraft,
+        topic_id: str,
+        writer: str,
+        now: str,
+    ) -> dict[str, Any]:
+        values = {
+            "id": topic_id,
+            "orgId": org_id,
+            "name": draft.name,
+            "nameKey": draft.normalised_name,
+            "source": source.value,
+            "connectionId": connection_id,
+            "externalId": draft.external_id,
+            "createdAt": now,
+            "updatedAt": now,
+            "lastSeenAt": now,
+            "insertedBy": writer,
+        } | _draft_values(draft)
+        return _key(org_id, TOPIC_PREFIX_SK + topic_id) | to_item(values)
+
+    def _enrich(
+        self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str, link_external: bool
+    ) -> None:
+        """Fill the fields the existing topic lacks and note that the segment was seen again."""
+        fields = _draft_values(draft)
+        if connection_id and draft.external_id:
+            fields |= {"connectionId": connection_id, "externalId": draft.external_id}
+        names = {f"#f{position}": name for position, name in enumerate(fields)}
+        values = {f":f{position}": to_attribute(value) for position, value in enumerate(fields.values())}
+        fills = [f"#f{position} = if_not_exists(#f{position}, :f{position})" for position in range(len(fields))]
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _key(org_id, TOPIC_PREFIX_SK + topic_id),
+            "UpdateExpression": "SET " + ", ".join(["lastSeenAt = :now", "updatedAt = :now", *fills]),
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": values | {":now": {"S": now}},
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            self.client.update_item(**request)
+        except ClientError as error:
+            # A key item whose topic item is not written yet (its page is mid-flight): nothing to enrich.
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        external = _external_key(org_id, connection_id, draft)
+        if link_external and external is not None:
+            # Matched by name: remember the external id too, so a later rename still deduplicates.
+            try:
+                self.client.put_item(
+                    TableName=self._table,
+                    Item=external | to_item({"topicId": topic_id, "insertedBy": "enrich"}),
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+
+    # -- reads --------------------------------------------------------------------------------------
+
+    def list_for_org(self, org_id: str) -> list[Topic]:
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": TOPIC_PREFIX_SK}},
+        }
+        while True:
+            page = self.client.query(**request)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return [topic_from_item(item) for item in items]
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:
+        keys = [_key(org_id, TOPIC_PREFIX_SK + topic_id) for topic_id in dict.fromkeys(topic_ids)]
+        return {
+            topic.id: topic for topic in (topic_from_item(item) for item in batch_get(self.client, self._table, keys))
+        }

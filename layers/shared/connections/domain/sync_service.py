@@ -1,0 +1,332 @@
+"""Inbound sync runs: create (count), process pages (fetch, map, classify, dedupe, insert), status,
+cancel. The page endpoint and the scheduled-sync worker both call ``process_page``."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connections.domain.access import Caller
+from connections.domain.classification import ClassifiableItem
+from connections.domain.clock import utc_now
+from connections.domain.connection import Connection
+from connections.domain.deadline import Deadline
+from connections.domain.errors import Conflict, InvalidInput, NotFound, SyncAlreadyRunning
+from connections.domain.field_mapping import map_item
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
+from connections.domain.identifiers import CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
+from connections.domain.outbound_errors import OutboundError
+from connections.domain.sync_run import (
+    DEFAULT_PAGE_SIZE,
+    MAX_ERROR_SAMPLES,
+    ItemError,
+    PageResult,
+    RunStatus,
+    SyncRun,
+    total_pages,
+)
+from connections.domain.topic import TopicDraft, TopicSource
+from connections.ports.classifier import Classifier
+from connections.ports.connection_repository import ConnectionRepository
+from connections.ports.credential_cipher import CredentialCipher
+from connections.ports.platforms import PlatformClients, SegmentSource
+from connections.ports.sync_run_repository import PageRecord, PageState, SyncRunRepository
+from connections.ports.topic_repository import IngestKind, TopicRepository
+
+# A claimed page is re-offered after this long: the claimer's Lambda (30 s at most) is gone by then.
+PAGE_LEASE_SECONDS = 90.0
+# A page that failed this many times fails the run instead of being offered again.
+MAX_PAGE_ATTEMPTS = 5
+# How long a call for a page that another call is processing waits for its result.
+BUSY_WAIT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """A page call's answer: the page's result (or the error that left it retryable) and the run."""
+
+    run: SyncRun
+    result: PageResult | None = None
+    error: str | None = None
+    page: int | None = None
+
+    def to_response(self) -> dict[str, Any]:
+        body: dict[str, Any] = self.result.to_dict() if self.result else {"page": self.page}
+        if self.error:
+            body |= {"error": self.error, "retryable": self.run.status is RunStatus.RUNNING}
+        return body | {"run": self.run.to_status_response()}
+
+
+class SyncService:
+    def __init__(
+        self,
+        connections: ConnectionRepository,
+        runs: SyncRunRepository,
+        topics: TopicRepository,
+        cipher: CredentialCipher,
+        platforms: PlatformClients,
+        classifier: Classifier,
+        clock: Callable[[], str] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._connections = connections
+        self._runs = runs
+        self._topics = topics
+        self._cipher = cipher
+        self._platforms = platforms
+        self._classifier = classifier
+        self._clock = clock
+        self._sleep = sleep
+
+    # -- create -------------------------------------------------------------------------------------
+
+    def start_run(
+        self,
+        caller: Caller,
+        connection_id: str,
+        deadline: Deadline,
+        idempotency: IdempotencyClaim | None = None,
+        trigger: str = "api",
+    ) -> SyncRun:
+        """Count the items (count_path, or one probe page) and store a running run."""
+        connection = self._inbound_connection(caller.org_id, connection_id)
+        if idempotency is not None:
+            replayed = self._runs.replay_of(caller.org_id, idempotency)
+            if replayed:
+                return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
+        self._ensure_idle(connection)
+        page_size = int(connection.config.get("page_size", DEFAULT_PAGE_SIZE))
+        total = self._source(connection).fetch_page(0, 1, deadline).total
+        now = self._clock()
+        run = SyncRun(
+            id=new_id(RUN_PREFIX),
+            org_id=caller.org_id,
+            connection_id=connection.id,
+            status=RunStatus.RUNNING,
+            page_size=page_size,
+            total_items=total,
+            total_pages=total_pages(total, page_size),
+            started_at=now,
+            updated_at=now,
+            trigger=trigger,
+        )
+        try:
+            self._runs.start(run, idempotency)
+        except IdempotentReplay as replay:
+            assert idempotency is not None
+            return self._replayed(caller.org_id, idempotency, replay)
+        if run.total_pages == 0:  # nothing to fetch: the run is complete as soon as it exists
+            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
+        return run
+
+    # -- pages --------------------------------------------------------------------------------------
+
+    def process_page(
+        self, caller: Caller, connection_id: str, run_id: str, page: int | None, deadline: Deadline
+    ) -> PageOutcome:
+        """Process one page (default: the next unprocessed), exactly once however often it is called."""
+        run = self.get_run(caller, connection_id, run_id)
+        if page is not None:
+            self._check_page_number(run, page)
+            done = self._runs.pages(run.org_id, run.id).get(page)
+            if done and done.state is PageState.DONE and done.result:
+                return PageOutcome(run, done.result)
+        if run.status is not RunStatus.RUNNING:
+            raise Conflict(f"Sync run is {run.status.value}; no more pages can be processed")
+        token = uuid.uuid4().hex
+        page, claim = self._claim(run, page, token)
+        if claim is not None and claim.state is PageState.DONE and claim.result:
+            return PageOutcome(run, claim.result)
+        return self._process_claimed(run, page, token, deadline)
+
+    def _claim(self, run: SyncRun, page: int | None, token: str) -> tuple[int, PageRecord | None]:
+        if page is not None:
+            claim = self._runs.claim_page(run.org_id, run.id, page, token, PAGE_LEASE_SECONDS)
+            if claim is None:
+                return page, self._wait_for(run, page)
+            return page, claim
+        for candidate in self._open_pages(run):
+            claim = self._runs.claim_page(run.org_id, run.id, candidate, token, PAGE_LEASE_SECONDS)
+            if claim is not None and claim.state is not PageState.DONE:
+                return candidate, claim
+        raise Conflict("Every page of this run is processed or being processed; poll the run's status")
+
+    def _open_pages(self, run: SyncRun) -> list[int]:
+        """Pages not done and not leased, lowest first (one past the last known page when the total is unknown)."""
+        records = self._runs.pages(run.org_id, run.id)
+        now = time.time()
+        last = run.total_pages if run.total_pages is not None else max(records, default=0) + 1
+        return [
+            number
+            for number in range(1, last + 1)
+            if number not in records
+            or (records[number].state is not PageState.DONE and records[number].lease_expires <= now)
+        ]
+
+    def _wait_for(self, run: SyncRun, page: int) -> PageRecord:
+        waited = 0.0
+        while waited < BUSY_WAIT_SECONDS:
+            record = self._runs.pages(run.org_id, run.id).get(page)
+            if record and record.state is PageState.DONE:
+                return record
+            self._sleep(0.25)
+            waited += 0.25
+        raise Conflict(f"Page {page} is being processed by another request; retry shortly")
+
+    def _process_claimed(self, run: SyncRun, page: int, token: str, deadline: Deadline) -> PageOutcome:
+        connection = self._connections.get(run.org_id, run.connection_id)
+        if connection is None:
+            finished = self._runs.finish(run, RunStatus.FAILED, self._clock(), last_error="Connection was deleted")
+            return PageOutcome(finished or run, error="Connection was deleted", page=page)
+        try:
+            fetched = self._source(connection).fetch_page(page - 1, run.page_size, deadline)
+        except OutboundError as failure:
+            return self._page_failed(run, page, token, failure.message)
+        result = self._ingest(connection, run, page, fetched.items)
+        updated = self._runs.commit_page(run, token, result, self._clock())
+        if updated is None:  # the lease ran out and another call finished this page first
+            stored = self._runs.pages(run.org_id, run.id).get(page)
+            latest = self._runs.get(run.org_id, run.id) or run
+            return PageOutcome(latest, stored.result if stored else None, page=page)
+        return PageOutcome(self._complete_if_done(updated, page, result), result)
+
+    def _page_failed(self, run: SyncRun, page: int, token: str, message: str) -> PageOutcome:
+        now = self._clock()
+        self._runs.fail_page(run, page, token, message, now)
+        record = self._runs.pages(run.org_id, run.id).get(page)
+        if record and record.attempts >= MAX_PAGE_ATTEMPTS:
+            error = f"Page {page} failed {record.attempts} times: {message}"
+            finished = self._runs.finish(run, RunStatus.FAILED, now, last_error=error, completed_at=now)
+            return PageOutcome(finished or run, error=error, page=page)
+        return PageOutcome(self._runs.get(run.org_id, run.id) or run, error=message, page=page)
+
+    def _complete_if_done(self, run: SyncRun, page: int, result: PageResult) -> SyncRun:
+        now = self._clock()
+        if run.all_pages_done:
+            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
+        if run.total_pages is None and result.fetched < run.page_size:
+            # No total from the platform: a short or empty page is the last one.
+            return (
+                self._runs.finish(
+                    run,
+                    RunStatus.COMPLETED,
+                    now,
+                    completed_at=now,
+                    total_pages=page,
+                    total_items=(page - 1) * run.page_size + result.fetched,
+                )
+                or run
+            )
+        return run
+
+    def _ingest(self, connection: Connection, run: SyncRun, page: int, items: Sequence[Any]) -> PageResult:
+        errors: list[ItemError] = []
+        drafts: list[TopicDraft] = []
+        seen: dict[str, int] = {}
+        duplicates_in_page = 0
+        mapped_items = [map_item(item, connection.config.get("field_mappings")) for item in items]
+        usable = [(index, mapped) for index, mapped in enumerate(mapped_items) if mapped.usable]
+        for index, mapped in enumerate(mapped_items):
+            if not mapped.usable:
+                errors.append(ItemError(index, "; ".join(mapped.problems), mapped.fields.get("external_id")))
+        classifications = self._classifier.classify_many([_classifiable(mapped.fields) for _, mapped in usable])
+        for (_, mapped), classification in zip(usable, classifications, strict=True):
+            draft = TopicDraft.from_fields(mapped.fields, classification)
+            keys = [f"name:{draft.normalised_name}"] + ([f"ext:{draft.external_id}"] if draft.external_id else [])
+            if any(key in seen for key in keys):
+                duplicates_in_page += 1
+                continue
+            for key in keys:
+                seen[key] = len(drafts)
+            drafts.append(draft)
+        outcomes = self._topics.ingest(
+            run.org_id, TopicSource.SYNC, connection.id, drafts, f"{run.id}#{page}", self._clock()
+        )
+        inserted = sum(outcome.kind is IngestKind.INSERTED for outcome in outcomes)
+        return PageResult(
+            page=page,
+            fetched=len(items),
+            inserted=inserted,
+            duplicates=len(outcomes) - inserted + duplicates_in_page,
+            errors=len(errors),
+            error_samples=tuple(errors[:MAX_ERROR_SAMPLES]),
+        )
+
+    # -- status and cancel --------------------------------------------------------------------------
+
+    def get_run(self, caller: Caller, connection_id: str, run_id: str) -> SyncRun:
+        run = self._runs.get(caller.org_id, run_id) if is_valid_id(run_id, RUN_PREFIX) else None
+        if run is None or run.connection_id != connection_id:
+            raise NotFound("Sync run not found")
+        return run
+
+    def cancel(self, caller: Caller, connection_id: str, run_id: str) -> SyncRun:
+        run = self.get_run(caller, connection_id, run_id)
+        if run.status is RunStatus.CANCELLED:
+            return run
+        if run.status is not RunStatus.RUNNING:
+            raise Conflict(f"Sync run is already {run.status.value}")
+        now = self._clock()
+        cancelled = self._runs.finish(run, RunStatus.CANCELLED, now, completed_at=now)
+        if cancelled is None:
+            latest = self.get_run(caller, connection_id, run_id)
+            if latest.status is RunStatus.CANCELLED:
+                return latest
+            raise Conflict(f"Sync run is already {latest.status.value}")
+        return cancelled
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _inbound_connection(self, org_id: str, connection_id: str) -> Connection:
+        connection = (
+            self._connections.get(org_id, connection_id) if is_valid_id(connection_id, CONNECTION_PREFIX) else None
+        )
+        if connection is None:
+            raise NotFound("Connection not found")
+        if not connection.direction.pulls:
+            raise InvalidInput("Syncs need an inbound or bidirectional connection; this one is outbound")
+        return connection
+
+    def _ensure_idle(self, connection: Connection) -> None:
+        """409 while another run is running; a lock left by a run that ended without releasing it is freed."""
+        active = self._runs.active_run_id(connection.org_id, connection.id)
+        if not active:
+            return
+        holder = self._runs.get(connection.org_id, active)
+        if holder is not None and holder.status is RunStatus.RUNNING:
+            raise SyncAlreadyRunning(active)
+        self._runs.release_connection(connection.org_id, connection.id, active)
+
+    def _source(self, connection: Connection) -> SegmentSource:
+        ciphertext = self._connections.get_encrypted_credentials(connection.org_id, connection.id)
+        credentials = (
+            self._cipher.decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
+            if ciphertext
+            else {}
+        )
+        return self._platforms.source(connection.platform.value, connection.config, credentials)
+
+    def _check_page_number(self, run: SyncRun, page: int) -> None:
+        if page < 1 or (run.total_pages is not None and page > max(run.total_pages, 1)):
+            last = run.total_pages if run.total_pages is not None else "unknown"
+            raise InvalidInput(f"page must be from 1 to the run's totalPages ({last})")
+
+    def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> SyncRun:
+        run = self._runs.get(org_id, ensure_same_request(claim, replay))
+        if run is None:
+            raise NotFound("Sync run not found")
+        return run
+
+
+def _classifiable(fields: dict[str, Any]) -> ClassifiableItem:
+    keywords = fields.get("keywords") or ()
+    return ClassifiableItem(
+        name=str(fields["topic_name"]),
+        description=fields.get("description") if isinstance(fields.get("description"), str) else None,
+        keywords=tuple(str(word) for word in keywords) if isinstance(keywords, list | tuple) else (),
+        category=fields.get("category") if isinstance(fields.get("category"), str) else None,
+        taxonomy_path=fields.get("taxonomy_path") if isinstance(fields.get("taxonomy_path"), str) else None,
+    )

@@ -1,0 +1,153 @@
+"""Topics: the organisation's library of audience segments, from syncs or created by hand."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from connections.domain.classification import Classification
+from connections.domain.connection import StrictBody
+
+
+class TopicSource(StrEnum):
+    SYNC = "sync"
+    MANUAL = "manual"
+
+
+_SPACES = re.compile(r"\s+")
+_PUNCTUATION = re.compile(r"[^\w\s$%+&<>/-]")
+
+
+def normalise_name(name: str) -> str:
+    """The name two topics share when they are the same audience: case, accents, spacing and stray
+    punctuation do not count ("Auto Intenders - SUVs" == "auto intenders — suvs!")."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    folded = _PUNCTUATION.sub(" ", folded).replace("-", " ")
+    return _SPACES.sub(" ", folded).strip()
+
+
+@dataclass(frozen=True)
+class TopicDraft:
+    """A topic about to be stored: the mapped fields of an item and its classification."""
+
+    name: str
+    external_id: str | None = None
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+    category: str | None = None
+    taxonomy_path: str | None = None
+    audience_size: int | None = None
+    cpm: float | None = None
+    classification: Classification | None = None
+
+    @property
+    def normalised_name(self) -> str:
+        return normalise_name(self.name)
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any], classification: Classification | None) -> TopicDraft:
+        """A draft from mapped topic fields (see field_mapping.map_item)."""
+        size, cpm = fields.get("audience_size"), fields.get("cpm")
+        keywords = fields.get("keywords") or ()
+        return cls(
+            name=str(fields["topic_name"]),
+            external_id=fields.get("external_id"),
+            description=_text(fields.get("description")),
+            keywords=tuple(str(word) for word in keywords) if isinstance(keywords, list | tuple) else (),
+            category=_text(fields.get("category")),
+            taxonomy_path=_text(fields.get("taxonomy_path")),
+            audience_size=int(size) if (size := _non_negative(size)) is not None else None,
+            cpm=_non_negative(cpm),
+            classification=classification,
+        )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else (str(value) if isinstance(value, int | float) else None)
+
+
+def _non_negative(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A stored topic."""
+
+    id: str
+    org_id: str
+    name: str
+    source: TopicSource
+    created_at: str
+    updated_at: str
+    last_seen_at: str
+    connection_id: str | None = None
+    external_id: str | None = None
+    description: str | None = None
+    keywords: tuple[str, ...] = ()
+    category: str | None = None
+    taxonomy_path: str | None = None
+    audience_size: int | None = None
+    cpm: float | None = None
+    classification: Classification | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def changed(self, **changes: Any) -> Topic:
+        return replace(self, **changes)
+
+    def to_response(self) -> dict[str, Any]:
+        classification = self.classification
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "keywords": list(self.keywords),
+            "category": self.category,
+            "taxonomyPath": self.taxonomy_path,
+            "audienceSize": self.audience_size,
+            "cpm": self.cpm,
+            "source": self.source.value,
+            "connectionId": self.connection_id,
+            "externalId": self.external_id,
+            "iabCode": classification.iab_code if classification else None,
+            "tier1": classification.tier1 if classification else None,
+            "tierPath": list(classification.tier_path) if classification else [],
+            "segmentType": classification.segment_type if classification else None,
+            "confidence": classification.confidence if classification else None,
+            "engineVersion": classification.engine_version if classification else None,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+            "lastSeenAt": self.last_seen_at,
+        }
+
+
+TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+
+
+class CreateTopicRequest(StrictBody):
+    topic_name: TopicName
+    description: ShortText | None = None
+    keywords: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
+    )
+    category: ShortText | None = None
+    taxonomy_path: ShortText | None = None
+    audience_size: Annotated[int, Field(ge=0)] | None = None
+    cpm: Annotated[float, Field(ge=0, le=10_000)] | None = None
+
+
+class TopicFilters(StrictBody):
+    source: TopicSource | None = None
+    connectionId: str | None = None
+    iabCode: str | None = None
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    page: Annotated[int, Field(ge=1)] = 1
+    pageSize: Annotated[int, Field(ge=1, le=100)] = 25

@@ -216,6 +216,18 @@ def test_openapi_session_only_routes_do_not_accept_api_keys() -> None:
                 assert "apiKey" in schemes and operation["x-scopes"], f"{method.upper()} {path}"
 
 
+def test_openapi_access_is_what_the_resolver_enforces() -> None:
+    """x-scopes and x-session-only document the shared resolver's route table, which refuses unlisted routes."""
+    from connections.http.route_access import ROUTE_ACCESS
+
+    for method, path in sorted(template_routes()):
+        access = ROUTE_ACCESS.get(f"{method} {path}")
+        assert access is not None, f"{method} {path} is missing from ROUTE_ACCESS, so every call is refused"
+        operation = openapi()["paths"][path][method.lower()]
+        assert operation["x-scopes"] == ([] if access.scope is None else [access.scope.value]), f"{method} {path}"
+        assert operation["x-session-only"] is (access.scope is None), f"{method} {path}"
+
+
 # --------------------------------------------------------------------------------------------
 # (b) one sample event per function, matching its route
 # --------------------------------------------------------------------------------------------

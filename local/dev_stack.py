@@ -99,6 +99,9 @@ class EmbeddedMoto:
         )
         from werkzeug.serving import make_server
 
+        from local import moto_transactions
+
+        moto_transactions.apply()
         # werkzeug logs every moto request; the API's own log lines are the interesting ones.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app = DomainDispatcherApplication(create_backend_app)

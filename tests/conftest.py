@@ -20,3 +20,8 @@ os.environ.update(
 )
 for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
     os.environ.pop(name, None)
+
+# moto copies a table once per transaction item; once per transaction behaves the same and is fast.
+from local import moto_transactions  # noqa: E402
+
+moto_transactions.apply()

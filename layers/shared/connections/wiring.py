@@ -9,6 +9,7 @@ from connections.adapters.dynamodb.connection_repository import DynamoConnection
 from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
 from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
 from connections.domain.authentication import Authenticator
+from connections.domain.connection import Connection
 from connections.domain.connection_service import ConnectionService
 from connections.domain.connection_testing import ConnectionTester
 from connections.domain.errors import Unauthenticated
@@ -16,7 +17,7 @@ from connections.domain.sync_service import SyncService
 from connections.domain.topic_library import TopicLibrary
 from connections.ports.classifier import Classifier
 from connections.ports.credential_cipher import CredentialCipher
-from connections.ports.platforms import PlatformClients
+from connections.ports.platforms import PlatformClients, SegmentSource
 from connections.ports.session_verifier import SessionVerifier
 from connections.settings import settings
 
@@ -101,16 +102,20 @@ def sync_run_repository() -> DynamoSyncRunRepository:
     return DynamoSyncRunRepository(settings().table_name)
 
 
+def open_source(connection: Connection) -> SegmentSource:
+    """The connection's segment source, with its credentials decrypted for this call only."""
+    ciphertext = connection_repository().get_encrypted_credentials(connection.org_id, connection.id)
+    credentials = (
+        credential_cipher().decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
+        if ciphertext
+        else {}
+    )
+    return platform_clients().source(connection.platform.value, connection.config, credentials)
+
+
 @cache
 def sync_service() -> SyncService:
-    return SyncService(
-        connection_repository(),
-        sync_run_repository(),
-        topic_repository(),
-        credential_cipher(),
-        platform_clients(),
-        classifier(),
-    )
+    return SyncService(connection_repository(), sync_run_repository(), topic_repository(), open_source, classifier)
 
 
 @cache

@@ -31,8 +31,7 @@ from connections.domain.sync_run import (
 from connections.domain.topic import TopicDraft, TopicSource
 from connections.ports.classifier import Classifier
 from connections.ports.connection_repository import ConnectionRepository
-from connections.ports.credential_cipher import CredentialCipher
-from connections.ports.platforms import PlatformClients, SegmentSource
+from connections.ports.platforms import SegmentSource
 from connections.ports.sync_run_repository import PageRecord, PageState, SyncRunRepository
 from connections.ports.topic_repository import IngestKind, TopicRepository
 
@@ -66,17 +65,16 @@ class SyncService:
         connections: ConnectionRepository,
         runs: SyncRunRepository,
         topics: TopicRepository,
-        cipher: CredentialCipher,
-        platforms: PlatformClients,
-        classifier: Classifier,
+        open_source: Callable[[Connection], SegmentSource],
+        classifier: Callable[[], Classifier],
         clock: Callable[[], str] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._connections = connections
         self._runs = runs
         self._topics = topics
-        self._cipher = cipher
-        self._platforms = platforms
+        # Built on first use: status and cancel never load crypto, HTTP or the taxonomy.
+        self._open_source = open_source
         self._classifier = classifier
         self._clock = clock
         self._sleep = sleep
@@ -99,7 +97,7 @@ class SyncService:
                 return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
         self._ensure_idle(connection)
         page_size = int(connection.config.get("page_size", DEFAULT_PAGE_SIZE))
-        total = self._source(connection).fetch_page(0, 1, deadline).total
+        total = self._open_source(connection).fetch_page(0, 1, deadline).total
         now = self._clock()
         run = SyncRun(
             id=new_id(RUN_PREFIX),
@@ -134,6 +132,9 @@ class SyncService:
             done = self._runs.pages(run.org_id, run.id).get(page)
             if done and done.state is PageState.DONE and done.result:
                 return PageOutcome(run, done.result)
+        if run.status is RunStatus.RUNNING and run.all_pages_done:
+            # Every page was committed but the run was not closed (the closing write failed): close it now.
+            run = self._complete_if_done(run, run.total_pages or 0, None)
         if run.status is not RunStatus.RUNNING:
             raise Conflict(f"Sync run is {run.status.value}; no more pages can be processed")
         token = uuid.uuid4().hex
@@ -182,7 +183,7 @@ class SyncService:
             finished = self._runs.finish(run, RunStatus.FAILED, self._clock(), last_error="Connection was deleted")
             return PageOutcome(finished or run, error="Connection was deleted", page=page)
         try:
-            fetched = self._source(connection).fetch_page(page - 1, run.page_size, deadline)
+            fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
         except OutboundError as failure:
             return self._page_failed(run, page, token, failure.message)
         result = self._ingest(connection, run, page, fetched.items)
@@ -203,11 +204,11 @@ class SyncService:
             return PageOutcome(finished or run, error=error, page=page)
         return PageOutcome(self._runs.get(run.org_id, run.id) or run, error=message, page=page)
 
-    def _complete_if_done(self, run: SyncRun, page: int, result: PageResult) -> SyncRun:
+    def _complete_if_done(self, run: SyncRun, page: int, result: PageResult | None) -> SyncRun:
         now = self._clock()
         if run.all_pages_done:
-            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
-        if run.total_pages is None and result.fetched < run.page_size:
+            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or self._latest(run)
+        if result is not None and run.total_pages is None and result.fetched < run.page_size:
             # No total from the platform: a short or empty page is the last one.
             return (
                 self._runs.finish(
@@ -218,9 +219,12 @@ class SyncService:
                     total_pages=page,
                     total_items=(page - 1) * run.page_size + result.fetched,
                 )
-                or run
+                or self._latest(run)
             )
         return run
+
+    def _latest(self, run: SyncRun) -> SyncRun:
+        return self._runs.get(run.org_id, run.id) or run
 
     def _ingest(self, connection: Connection, run: SyncRun, page: int, items: Sequence[Any]) -> PageResult:
         errors: list[ItemError] = []
@@ -232,7 +236,7 @@ class SyncService:
         for index, mapped in enumerate(mapped_items):
             if not mapped.usable:
                 errors.append(ItemError(index, "; ".join(mapped.problems), mapped.fields.get("external_id")))
-        classifications = self._classifier.classify_many([_classifiable(mapped.fields) for _, mapped in usable])
+        classifications = self._classifier().classify_many([_classifiable(mapped.fields) for _, mapped in usable])
         for (_, mapped), classification in zip(usable, classifications, strict=True):
             draft = TopicDraft.from_fields(mapped.fields, classification)
             keys = [f"name:{draft.normalised_name}"] + ([f"ext:{draft.external_id}"] if draft.external_id else [])
@@ -299,15 +303,6 @@ class SyncService:
         if holder is not None and holder.status is RunStatus.RUNNING:
             raise SyncAlreadyRunning(active)
         self._runs.release_connection(connection.org_id, connection.id, active)
-
-    def _source(self, connection: Connection) -> SegmentSource:
-        ciphertext = self._connections.get_encrypted_credentials(connection.org_id, connection.id)
-        credentials = (
-            self._cipher.decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
-            if ciphertext
-            else {}
-        )
-        return self._platforms.source(connection.platform.value, connection.config, credentials)
 
     def _check_page_number(self, run: SyncRun, page: int) -> None:
         if page < 1 or (run.total_pages is not None and page > max(run.total_pages, 1)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,7 @@ class TopicLibrary:
             cpm=request.cpm,
             classification=classification,
         )
-        writer = f"manual#{caller.principal}#{draft.normalised_name}"
+        writer = f"manual#{uuid.uuid4().hex}"  # each request its own writer: a repeated name is always a 409
         [outcome] = self._topics.ingest(
             caller.org_id, TopicSource.MANUAL, None, [draft], writer, self._clock(), enrich_duplicates=False
         )

@@ -32,8 +32,8 @@ from connections.domain.topic import Topic, TopicDraft, TopicSource
 from connections.ports.topic_repository import IngestKind, IngestOutcome
 
 TOPIC_PREFIX_SK = "TOPIC#"
-# Drafts per claim transaction: two key items each, within DynamoDB's 100-item transaction limit.
-CLAIMS_PER_TRANSACTION = 25
+# Drafts per claim transaction: at most two key items each, within the 100-item transaction limit.
+CLAIMS_PER_TRANSACTION = 50
 _MAX_KEY_TEXT = 400
 
 

@@ -260,3 +260,20 @@ def _finish(api: ApiClient, base: str, run_id: str) -> tuple[dict, list[dict]]:
             return status, pages
         pages.append(api.post(f"{base}/{run_id}/page").json())
     raise AssertionError("run did not finish")
+
+
+def test_deleting_the_connection_cancels_its_running_sync(sync_api: ApiClient) -> None:
+    with segment_catalogue(catalogue_items(150)[0]) as catalogue:
+        connection_id = create_inbound(sync_api, catalogue)
+        base = f"/api/connections/{connection_id}/sync/run"
+        run_id = sync_api.post(base).json()["runId"]
+
+        assert sync_api.delete(f"/api/connections/{connection_id}").status == 200
+
+    from connections.wiring import sync_run_repository
+
+    run = sync_run_repository().get("org_a", run_id)
+    assert run is not None
+    assert (run.status.value, run.last_error) == ("cancelled", "Connection was deleted")
+    # The run's record outlives the connection, so a client polling it learns why it stopped.
+    assert sync_api.get(f"{base}/{run_id}/status").json()["status"] == "cancelled"

@@ -45,8 +45,8 @@ class InMemoryConnections:
         if encrypted_credentials is not None:
             self.ciphertexts[connection.id] = encrypted_credentials
 
-    def delete(self, org_id, connection_id):
-        del self.records[(org_id, connection_id)]
+    def delete(self, connection):
+        del self.records[(connection.org_id, connection.id)]
 
     def get_encrypted_credentials(self, org_id, connection_id):
         return self.ciphertexts.get(connection_id)

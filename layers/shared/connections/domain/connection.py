@@ -30,6 +30,7 @@ class Connection:
     last_error: str | None = None
     version: int = 1
     has_credentials: bool = False
+    active_sync_run_id: str | None = None  # the running sync holding the connection, if any (never returned)
 
     def to_response(self) -> dict[str, Any]:
         """The full record as the API returns it (seed: List Connections)."""

@@ -126,8 +126,7 @@ class ConnectionService:
 
     def delete(self, caller: Caller, connection_id: str) -> None:
         """Delete the connection and its credentials, freeing its slot."""
-        current = self.get(caller, connection_id)
-        self._repository.delete(caller.org_id, current.id)
+        self._repository.delete(self.get(caller, connection_id))
 
     def _encrypt(self, connection: Connection, credentials: Mapping[str, str] | None) -> bytes | None:
         if credentials is None:

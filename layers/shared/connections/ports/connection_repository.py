@@ -45,8 +45,9 @@ class ConnectionRepository(Protocol):
         """Store the outcome of a connection test (a connection deleted meanwhile is left deleted)."""
         ...
 
-    def delete(self, org_id: str, connection_id: str) -> None:
-        """Remove the connection with its credentials and free its slot (NotFound if absent)."""
+    def delete(self, connection: Connection) -> None:
+        """Remove the connection with its credentials, free its slot and cancel its running sync
+        (NotFound if it is already gone)."""
         ...
 
     def get_encrypted_credentials(self, org_id: str, connection_id: str) -> bytes | None:

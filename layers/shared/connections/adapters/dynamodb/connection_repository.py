@@ -33,7 +33,7 @@ _CIPHERTEXT = "credentialsCiphertext"
 # Reads never fetch the ciphertext: functions that only read must not even hold it in memory.
 _RECORD_ATTRIBUTES = (
     "id, orgId, #name, platform, direction, config, #status, createdAt, updatedAt, "
-    "lastTestedAt, lastError, version, hasCredentials"
+    "lastTestedAt, lastError, version, hasCredentials, activeSyncRunId"
 )
 _RECORD_NAMES = {"#name": "name", "#status": "status"}
 
@@ -72,6 +72,7 @@ def _connection(item: dict[str, Any]) -> Connection:
         last_error=values.get("lastError"),
         version=values.get("version", 1),
         has_credentials=values.get("hasCredentials", False),
+        active_sync_run_id=values.get("activeSyncRunId"),
     )
 
 
@@ -223,13 +224,8 @@ class DynamoConnectionRepository:
             if error_response.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
-    def delete(self, org_id: str, connection_id: str) -> None:
-        held = self.client.get_item(
-            TableName=self._table,
-            Key=connection_key(org_id, connection_id),
-            ProjectionExpression="activeSyncRunId",
-            ConsistentRead=True,
-        ).get("Item", {})
+    def delete(self, connection: Connection) -> None:
+        org_id, connection_id = connection.org_id, connection.id
         actions = [
             {
                 "Delete": {
@@ -254,8 +250,8 @@ class DynamoConnectionRepository:
             if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise NotFound("Connection not found") from None
             raise
-        if "activeSyncRunId" in held:
-            self._cancel_run(org_id, held["activeSyncRunId"]["S"])
+        if connection.active_sync_run_id:
+            self._cancel_run(org_id, connection.active_sync_run_id)
 
     def _cancel_run(self, org_id: str, run_id: str) -> None:
         """A deleted connection's running sync is cancelled (it could never fetch another page)."""

@@ -6,6 +6,7 @@ from functools import cache
 
 from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
 from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
+from connections.adapters.dynamodb.push_repository import DynamoPushRepository
 from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
 from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
 from connections.domain.authentication import Authenticator
@@ -13,11 +14,12 @@ from connections.domain.connection import Connection
 from connections.domain.connection_service import ConnectionService
 from connections.domain.connection_testing import ConnectionTester
 from connections.domain.errors import Unauthenticated
+from connections.domain.push_service import PushService
 from connections.domain.sync_service import SyncService
 from connections.domain.topic_library import TopicLibrary
 from connections.ports.classifier import Classifier
 from connections.ports.credential_cipher import CredentialCipher
-from connections.ports.platforms import PlatformClients, SegmentSource
+from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
 from connections.ports.session_verifier import SessionVerifier
 from connections.settings import settings
 
@@ -102,15 +104,17 @@ def sync_run_repository() -> DynamoSyncRunRepository:
     return DynamoSyncRunRepository(settings().table_name)
 
 
-def open_source(connection: Connection) -> SegmentSource:
-    """The connection's segment source, with its credentials decrypted for this call only."""
+def decrypted_credentials(connection: Connection) -> dict[str, str]:
+    """The connection's credentials, decrypted for the current call only (never cached)."""
     ciphertext = connection_repository().get_encrypted_credentials(connection.org_id, connection.id)
-    credentials = (
-        credential_cipher().decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
-        if ciphertext
-        else {}
-    )
-    return platform_clients().source(connection.platform.value, connection.config, credentials)
+    if not ciphertext:
+        return {}
+    return credential_cipher().decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
+
+
+def open_source(connection: Connection) -> SegmentSource:
+    """The connection's segment source."""
+    return platform_clients().source(connection.platform.value, connection.config, decrypted_credentials(connection))
 
 
 @cache
@@ -121,3 +125,19 @@ def sync_service() -> SyncService:
 @cache
 def topic_library() -> TopicLibrary:
     return TopicLibrary(topic_repository(), classifier())
+
+
+def open_destination(connection: Connection) -> SegmentDestination:
+    """The connection's segment destination."""
+    credentials = decrypted_credentials(connection)
+    return platform_clients().destination(connection.platform.value, connection.config, credentials, connection.id)
+
+
+@cache
+def push_repository() -> DynamoPushRepository:
+    return DynamoPushRepository(settings().table_name)
+
+
+@cache
+def push_service() -> PushService:
+    return PushService(connection_repository(), push_repository(), topic_repository(), open_destination)

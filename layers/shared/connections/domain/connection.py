@@ -31,6 +31,7 @@ class Connection:
     version: int = 1
     has_credentials: bool = False
     active_sync_run_id: str | None = None  # the running sync holding the connection, if any (never returned)
+    active_push_run_id: str | None = None  # likewise for a running push
 
     def to_response(self) -> dict[str, Any]:
         """The full record as the API returns it (seed: List Connections)."""

@@ -70,3 +70,11 @@ class SyncAlreadyRunning(Conflict):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"A sync is already running for this connection: {run_id}")
         self.run_id = run_id
+
+
+class PushAlreadyRunning(Conflict):
+    """The connection already has a running push; carries its run id."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"A push is already running for this connection: {run_id}")
+        self.run_id = run_id

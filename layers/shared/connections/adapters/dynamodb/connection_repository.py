@@ -33,7 +33,7 @@ _CIPHERTEXT = "credentialsCiphertext"
 # Reads never fetch the ciphertext: functions that only read must not even hold it in memory.
 _RECORD_ATTRIBUTES = (
     "id, orgId, #name, platform, direction, config, #status, createdAt, updatedAt, "
-    "lastTestedAt, lastError, version, hasCredentials, activeSyncRunId"
+    "lastTestedAt, lastError, version, hasCredentials, activeSyncRunId, activePushRunId"
 )
 _RECORD_NAMES = {"#name": "name", "#status": "status"}
 
@@ -73,6 +73,7 @@ def _connection(item: dict[str, Any]) -> Connection:
         version=values.get("version", 1),
         has_credentials=values.get("hasCredentials", False),
         active_sync_run_id=values.get("activeSyncRunId"),
+        active_push_run_id=values.get("activePushRunId"),
     )
 
 
@@ -251,15 +252,17 @@ class DynamoConnectionRepository:
                 raise NotFound("Connection not found") from None
             raise
         if connection.active_sync_run_id:
-            self._cancel_run(org_id, connection.active_sync_run_id)
+            self._cancel_run(org_id, f"SYNCRUN#{connection.active_sync_run_id}")
+        if connection.active_push_run_id:
+            self._cancel_run(org_id, f"PUSHRUN#{connection.active_push_run_id}")
 
-    def _cancel_run(self, org_id: str, run_id: str) -> None:
-        """A deleted connection's running sync is cancelled (it could never fetch another page)."""
+    def _cancel_run(self, org_id: str, run_sort_key: str) -> None:
+        """A deleted connection's running sync or push is cancelled (it could never make another call)."""
         now = utc_now()
         try:
             self.client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}"}},
+                Key={"pk": {"S": org_partition(org_id)}, "sk": {"S": run_sort_key}},
                 UpdateExpression="SET #status = :cancelled, updatedAt = :now, completedAt = :now, lastError = :why",
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},

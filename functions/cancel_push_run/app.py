@@ -1,0 +1,14 @@
+"""POST /api/connections/{id}/push/run/{runId}/cancel: stop a push; remaining activations stay pending."""
+
+from connections.http.resolver import api_handler, build_resolver, current_caller
+from connections.wiring import push_service
+
+app = build_resolver()
+
+
+@app.post("/api/connections/<connection_id>/push/run/<run_id>/cancel")
+def cancel_push_run(connection_id: str, run_id: str) -> dict:
+    return push_service().cancel(current_caller(app), connection_id, run_id).to_status_response()
+
+
+lambda_handler = api_handler(app)

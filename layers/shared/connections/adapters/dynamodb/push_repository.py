@@ -1,0 +1,369 @@
+"""PushRepository on DynamoDB: runs at ``PUSHRUN#<run>``, activations at ``ACT#<connection>#<topic>``
+(the key makes one activation per topic and connection), the connection's ``activePushRunId`` as the
+one-running-push lock. An activation is claimed for one push call with a conditional write (token and
+lease) before any platform call, and its outcome is written only while the claim still holds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
+from connections.adapters.dynamodb.keys import connection_key, idempotency_key, org_partition
+from connections.adapters.dynamodb.table_client import (
+    batch_get,
+    batch_put,
+    cancellation_codes,
+    dynamodb_client,
+    is_transaction_cancelled,
+    retry_transaction_conflicts,
+)
+from connections.domain.activation import Activation, ActivationStatus, PushRun
+from connections.domain.errors import NotFound, PushAlreadyRunning
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.sync_run import RunStatus
+
+RUN_TTL_SECONDS = 30 * 24 * 3600
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+ACTIVATION_PREFIX_SK = "ACT#"
+
+
+def run_key(org_id: str, run_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"PUSHRUN#{run_id}"}}
+
+
+def activation_key(org_id: str, connection_id: str, topic_id: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"{ACTIVATION_PREFIX_SK}{connection_id}#{topic_id}"}}
+
+
+_ACTIVATION_FIELDS = {
+    "id": "id",
+    "org_id": "orgId",
+    "topic_id": "topicId",
+    "connection_id": "connectionId",
+    "platform": "platform",
+    "topic_name": "topicName",
+    "status": "status",
+    "created_at": "createdAt",
+    "updated_at": "updatedAt",
+    "run_id": "runId",
+    "platform_segment_id": "platformSegmentId",
+    "pushed_name": "pushedName",
+    "pushed_description": "pushedDescription",
+    "engine_version_at_push": "engineVersionAtPush",
+    "activated_at": "activatedAt",
+    "last_error": "lastError",
+}
+
+
+def _activation_values(activation: Activation) -> dict[str, Any]:
+    values = {name: getattr(activation, field) for field, name in _ACTIVATION_FIELDS.items()}
+    values["status"] = activation.status.value
+    return values
+
+
+def _activation(item: dict[str, Any]) -> Activation:
+    values = from_item(item)
+    fields: dict[str, Any] = {field: values.get(name) for field, name in _ACTIVATION_FIELDS.items()}
+    fields["status"] = ActivationStatus(values["status"])
+    return Activation(**fields)
+
+
+def _run(item: dict[str, Any]) -> PushRun:
+    values = from_item(item)
+    return PushRun(
+        id=values["id"],
+        org_id=values["orgId"],
+        connection_id=values["connectionId"],
+        status=RunStatus(values["status"]),
+        total_segments=values["totalSegments"],
+        started_at=values["startedAt"],
+        updated_at=values["updatedAt"],
+        template_key=values.get("templateKey"),
+        cpm=values.get("cpm"),
+        currency=values.get("currency"),
+        processed_batches=values.get("processedBatches", 0),
+        success_count=values.get("successCount", 0),
+        error_count=values.get("errorCount", 0),
+        completed_at=values.get("completedAt"),
+    )
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoPushRepository:
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client
+
+    # -- runs ---------------------------------------------------------------------------------------
+
+    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
+        item = self.client.get_item(
+            TableName=self._table,
+            Key=idempotency_key(org_id, idempotency.operation, idempotency.key),
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item)["resultId"] if item else None
+
+    def start(self, run: PushRun, idempotency: IdempotencyClaim | None) -> None:
+        self._release_finished_holder(run)
+        record = {
+            "id": run.id,
+            "orgId": run.org_id,
+            "connectionId": run.connection_id,
+            "status": run.status.value,
+            "totalSegments": run.total_segments,
+            "startedAt": run.started_at,
+            "updatedAt": run.updated_at,
+            "templateKey": run.template_key,
+            "cpm": run.cpm,
+            "currency": run.currency,
+            "processedBatches": 0,
+            "successCount": 0,
+            "errorCount": 0,
+            "ttl": int(time.time()) + RUN_TTL_SECONDS,
+        }
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": connection_key(run.org_id, run.connection_id),
+                    "UpdateExpression": "SET activePushRunId = :run",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(activePushRunId)",
+                    "ExpressionAttributeValues": {":run": {"S": run.id}},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": run_key(run.org_id, run.id) | to_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if idempotency is not None:
+            marker = {
+                "resultId": run.id,
+                "fingerprint": idempotency.fingerprint,
+                "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
+            }
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": idempotency_key(run.org_id, idempotency.operation, idempotency.key) | to_item(marker),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        try:
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+        except ClientError as error:
+            if not is_transaction_cancelled(error):
+                raise
+            codes = cancellation_codes(error)
+            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                replayed = self.replay_of(run.org_id, idempotency)
+                if replayed:
+                    raise IdempotentReplay(replayed, idempotency.fingerprint) from None
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                holder = self._holder(run.org_id, run.connection_id)
+                if holder:
+                    raise PushAlreadyRunning(holder) from None
+                raise NotFound("Connection not found") from None
+            raise
+
+    def _holder(self, org_id: str, connection_id: str) -> str | None:
+        item = self.client.get_item(
+            TableName=self._table,
+            Key=connection_key(org_id, connection_id),
+            ProjectionExpression="activePushRunId",
+            ConsistentRead=True,
+        ).get("Item")
+        return from_item(item).get("activePushRunId") if item else None
+
+    def _release_finished_holder(self, run: PushRun) -> None:
+        """A lock left by a run that ended without releasing it (a crash in between) is freed."""
+        holder = self._holder(run.org_id, run.connection_id)
+        if holder:
+            previous = self.get(run.org_id, holder)
+            if previous is None or previous.status is not RunStatus.RUNNING:
+                self._release(run.org_id, run.connection_id, holder)
+
+    def get(self, org_id: str, run_id: str) -> PushRun | None:
+        item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        return _run(item) if item else None
+
+    def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
+        try:
+            response = self.client.update_item(
+                TableName=self._table,
+                Key=run_key(run.org_id, run.id),
+                UpdateExpression="SET updatedAt = :now ADD processedBatches :one, successCount :ok, errorCount :failed",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":now": {"S": now},
+                    ":one": {"N": "1"},
+                    ":ok": {"N": str(succeeded)},
+                    ":failed": {"N": str(failed)},
+                    ":running": {"S": RunStatus.RUNNING.value},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return None
+            raise
+        return _run(response["Attributes"])
+
+    def finish(self, run: PushRun, status: RunStatus, now: str) -> PushRun | None:
+        try:
+            response = self.client.update_item(
+                TableName=self._table,
+                Key=run_key(run.org_id, run.id),
+                UpdateExpression="SET #status = :status, updatedAt = :now, completedAt = :now",
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": {"S": status.value},
+                    ":now": {"S": now},
+                    ":running": {"S": RunStatus.RUNNING.value},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return None
+            raise
+        self._release(run.org_id, run.connection_id, run.id)
+        return _run(response["Attributes"])
+
+    def _release(self, org_id: str, connection_id: str, run_id: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=connection_key(org_id, connection_id),
+                UpdateExpression="REMOVE activePushRunId",
+                ConditionExpression="activePushRunId = :run",
+                ExpressionAttributeValues={":run": {"S": run_id}},
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+
+    # -- activations --------------------------------------------------------------------------------
+
+    def activations_for(self, org_id: str, connection_id: str, topic_ids: Sequence[str]) -> dict[str, Activation]:
+        keys = [activation_key(org_id, connection_id, topic_id) for topic_id in dict.fromkeys(topic_ids)]
+        found = (_activation(item) for item in batch_get(self.client, self._table, keys))
+        return {activation.topic_id: activation for activation in found}
+
+    def put_activations(self, activations: Sequence[Activation]) -> None:
+        items = [
+            activation_key(activation.org_id, activation.connection_id, activation.topic_id)
+            | to_item(_activation_values(activation))
+            for activation in activations
+        ]
+        batch_put(self.client, self._table, items)
+
+    def pending_for_run(self, run: PushRun, limit: int, now_epoch: float) -> list[Activation]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "runId = :run AND #status = :pending "
+            "AND (attribute_not_exists(claimToken) OR leaseExpires < :now)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": org_partition(run.org_id)},
+                ":prefix": {"S": f"{ACTIVATION_PREFIX_SK}{run.connection_id}#"},
+                ":run": {"S": run.id},
+                ":pending": {"S": ActivationStatus.PENDING.value},
+                ":now": to_attribute(round(now_epoch, 3)),
+            },
+            "ConsistentRead": True,
+        }
+        found: list[Activation] = []
+        while len(found) < limit:
+            response = self.client.query(**request)
+            found.extend(_activation(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found[:limit]
+
+    def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:
+        now = time.time()
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=activation_key(activation.org_id, activation.connection_id, activation.topic_id),
+                UpdateExpression="SET claimToken = :token, leaseExpires = :lease",
+                ConditionExpression="runId = :run AND #status = :pending "
+                "AND (attribute_not_exists(claimToken) OR leaseExpires < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":token": {"S": token},
+                    ":lease": to_attribute(round(now + lease_seconds, 3)),
+                    ":now": to_attribute(round(now, 3)),
+                    ":run": {"S": run_id},
+                    ":pending": {"S": ActivationStatus.PENDING.value},
+                },
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def record_outcome(self, activation: Activation, token: str) -> bool:
+        values = {name: value for name, value in _activation_values(activation).items() if value is not None}
+        removed = [name for name, value in _activation_values(activation).items() if value is None]
+        names = {f"#a{position}": name for position, name in enumerate(values)}
+        names |= {f"#r{position}": name for position, name in enumerate(removed)}
+        attributes = {f":a{position}": to_attribute(value) for position, value in enumerate(values.values())}
+        expression = "SET " + ", ".join(f"#a{position} = :a{position}" for position in range(len(values)))
+        expression += " REMOVE " + ", ".join(["claimToken", "leaseExpires"] + [f"#r{p}" for p in range(len(removed))])
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=activation_key(activation.org_id, activation.connection_id, activation.topic_id),
+                UpdateExpression=expression,
+                ConditionExpression="claimToken = :token",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attributes | {":token": {"S": token}},
+            )
+        except ClientError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def list_activations(self, org_id: str) -> list[Activation]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": org_partition(org_id)},
+                ":prefix": {"S": ACTIVATION_PREFIX_SK},
+            },
+        }
+        activations: list[Activation] = []
+        while True:
+            response = self.client.query(**request)
+            activations.extend(_activation(item) for item in response["Items"])
+            if "LastEvaluatedKey" not in response:
+                return activations
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,142 @@
+"""Activations: one record per (topic, connection) saying what was pushed where, and push runs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from connections.domain.connection import StrictBody
+from connections.domain.sync_run import RunStatus
+
+BATCH_SIZE = 25
+MAX_SEGMENTS_PER_RUN = 5000
+
+
+class ActivationStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    ERROR = "error"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True)
+class Activation:
+    id: str
+    org_id: str
+    topic_id: str
+    connection_id: str
+    platform: str
+    topic_name: str
+    status: ActivationStatus
+    created_at: str
+    updated_at: str
+    run_id: str | None = None
+    platform_segment_id: str | None = None
+    pushed_name: str | None = None
+    pushed_description: str | None = None
+    engine_version_at_push: str | None = None
+    activated_at: str | None = None
+    last_error: str | None = None
+
+    def changed(self, **changes: Any) -> Activation:
+        return replace(self, **changes)
+
+    def to_response(self, current_name: str | None, current_engine_version: str | None) -> dict[str, Any]:
+        """The seed's activation fields; ``stale`` when the name or engine version moved since the push."""
+        pushed = self.pushed_name is not None
+        stale = pushed and (current_name != self.pushed_name or current_engine_version != self.engine_version_at_push)
+        return {
+            "id": self.id,
+            "orgTopicId": self.topic_id,
+            "connectionId": self.connection_id,
+            "platform": self.platform,
+            "topicName": self.topic_name,
+            "status": self.status.value,
+            "platformSegmentId": self.platform_segment_id,
+            "pushedName": self.pushed_name,
+            "pushedDescription": self.pushed_description,
+            "engineVersionAtPush": self.engine_version_at_push,
+            "currentPlatformName": current_name,
+            "currentEngineVersion": current_engine_version,
+            "stale": stale,
+            "activatedAt": self.activated_at,
+            "lastError": self.last_error,
+            "runId": self.run_id,
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class PushRun:
+    id: str
+    org_id: str
+    connection_id: str
+    status: RunStatus
+    total_segments: int
+    started_at: str
+    updated_at: str
+    template_key: str | None = None
+    cpm: float | None = None
+    currency: str | None = None
+    processed_batches: int = 0
+    success_count: int = 0
+    error_count: int = 0
+    completed_at: str | None = None
+
+    @property
+    def total_batches(self) -> int:
+        return math.ceil(self.total_segments / BATCH_SIZE)
+
+    @property
+    def pending_count(self) -> int:
+        return max(0, self.total_segments - self.success_count - self.error_count)
+
+    def changed(self, **changes: Any) -> PushRun:
+        return replace(self, **changes)
+
+    def to_created_response(self) -> dict[str, Any]:
+        return {
+            "runId": self.id,
+            "totalSegments": self.total_segments,
+            "totalBatches": self.total_batches,
+            "status": self.status.value,
+        }
+
+    def to_status_response(self) -> dict[str, Any]:
+        return {
+            "runId": self.id,
+            "status": self.status.value,
+            "processedBatches": self.processed_batches,
+            "totalBatches": self.total_batches,
+            "totalSegments": self.total_segments,
+            "successCount": self.success_count,
+            "errorCount": self.error_count,
+            "pendingCount": self.pending_count,
+            "startedAt": self.started_at,
+            "updatedAt": self.updated_at,
+            "completedAt": self.completed_at,
+        }
+
+
+TopicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class StartPushRequest(StrictBody):
+    segmentIds: list[TopicId] = Field(min_length=1, max_length=MAX_SEGMENTS_PER_RUN)
+    templateKey: Annotated[str, StringConstraints(max_length=64)] | None = None
+    cpm: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+
+
+class ActivationFilters(StrictBody):
+    connectionId: str | None = None
+    platform: str | None = None
+    status: ActivationStatus | None = None
+    stale: bool | None = None
+    page: Annotated[int, Field(ge=1)] = 1
+    pageSize: Annotated[int, Field(ge=1, le=100)] = 50

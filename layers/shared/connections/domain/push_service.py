@@ -1,0 +1,320 @@
+"""Outbound push runs: create (one pending activation per topic and connection), push the next batch of
+at most 25 (claimed before the platform call, so no segment is pushed twice), status, cancel; and the
+activations list with stale detection."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from connections.domain.access import Caller
+from connections.domain.activation import (
+    BATCH_SIZE,
+    Activation,
+    ActivationFilters,
+    ActivationStatus,
+    PushRun,
+    StartPushRequest,
+)
+from connections.domain.clock import utc_now
+from connections.domain.connection import Connection
+from connections.domain.deadline import Deadline
+from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
+from connections.domain.identifiers import ACTIVATION_PREFIX, CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
+from connections.domain.outbound_errors import (
+    DeadlineExceeded,
+    OutboundError,
+    UpstreamStatusError,
+    UpstreamUnavailable,
+)
+from connections.domain.platforms import Platform
+from connections.domain.segment_naming import segment_description, segment_name, template_for
+from connections.domain.sync_run import RunStatus
+from connections.domain.topic import Topic
+from connections.ports.connection_repository import ConnectionRepository
+from connections.ports.platforms import SegmentDestination, SegmentSpec
+from connections.ports.push_repository import PushRepository
+from connections.ports.topic_repository import TopicRepository
+
+# A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.
+CLAIM_LEASE_SECONDS = 120.0
+# Calls to one platform in flight at once within a batch (The Trade Desk allows 4).
+PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    topic_id: str
+    status: ActivationStatus
+    platform_segment_id: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"topicId": self.topic_id, "status": self.status.value}
+        if self.platform_segment_id:
+            body["platformSegmentId"] = self.platform_segment_id
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    run: PushRun
+    results: list[SegmentResult]
+
+    def to_response(self) -> dict[str, Any]:
+        return {"results": [result.to_dict() for result in self.results], "run": self.run.to_status_response()}
+
+
+def is_transient(error: OutboundError) -> bool:
+    """Failures worth another try later: rate limits, server errors, timeouts, unreachable platform."""
+    if isinstance(error, UpstreamStatusError):
+        return error.status == 429 or error.status >= 500
+    return isinstance(error, DeadlineExceeded | UpstreamUnavailable)
+
+
+class PushService:
+    def __init__(
+        self,
+        connections: ConnectionRepository,
+        pushes: PushRepository,
+        topics: TopicRepository,
+        open_destination: Callable[[Connection], SegmentDestination],
+        clock: Callable[[], str] = utc_now,
+    ) -> None:
+        self._connections = connections
+        self._pushes = pushes
+        self._topics = topics
+        self._open_destination = open_destination  # decrypts credentials: only push calls need it
+        self._clock = clock
+
+    # -- create -------------------------------------------------------------------------------------
+
+    def start_run(
+        self, caller: Caller, connection_id: str, request: StartPushRequest, idempotency: IdempotencyClaim | None
+    ) -> PushRun:
+        connection = self._outbound_connection(caller.org_id, connection_id)
+        if idempotency is not None:
+            replayed = self._pushes.replay_of(caller.org_id, idempotency)
+            if replayed:
+                return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
+        template_for(connection.platform, request.templateKey or connection.config.get("template_key"))
+        topic_ids = list(dict.fromkeys(request.segmentIds))
+        topics = self._topics.get_many(caller.org_id, topic_ids)
+        unknown = [topic_id for topic_id in topic_ids if topic_id not in topics]
+        if unknown:
+            shown = ", ".join(unknown[:20]) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else "")
+            raise InvalidInput(
+                f"Unknown topic ids: {shown}",
+                [FieldProblem("segmentIds", f"unknown topic id '{topic_id}'") for topic_id in unknown[:100]],
+            )
+        now = self._clock()
+        run = PushRun(
+            id=new_id(RUN_PREFIX),
+            org_id=caller.org_id,
+            connection_id=connection.id,
+            status=RunStatus.RUNNING,
+            total_segments=len(topic_ids),
+            started_at=now,
+            updated_at=now,
+            template_key=request.templateKey,
+            cpm=request.cpm,
+            currency=request.currency,
+        )
+        try:
+            self._pushes.start(run, idempotency)
+        except IdempotentReplay as replay:
+            assert idempotency is not None
+            return self._replayed(caller.org_id, idempotency, replay)
+        existing = self._pushes.activations_for(caller.org_id, connection.id, topic_ids)
+        self._pushes.put_activations(
+            [self._pending(connection, run, topics[topic_id], existing.get(topic_id), now) for topic_id in topic_ids]
+        )
+        return run
+
+    def _pending(
+        self, connection: Connection, run: PushRun, topic: Topic, existing: Activation | None, now: str
+    ) -> Activation:
+        """The activation to push in this run: the existing one reset to pending, or a new one."""
+        if existing is not None:
+            return existing.changed(status=ActivationStatus.PENDING, run_id=run.id, updated_at=now)
+        return Activation(
+            id=new_id(ACTIVATION_PREFIX),
+            org_id=run.org_id,
+            topic_id=topic.id,
+            connection_id=connection.id,
+            platform=connection.platform.value,
+            topic_name=topic.name,
+            status=ActivationStatus.PENDING,
+            created_at=now,
+            updated_at=now,
+            run_id=run.id,
+        )
+
+    # -- batches ------------------------------------------------------------------------------------
+
+    def push_batch(self, caller: Caller, connection_id: str, run_id: str, deadline: Deadline) -> BatchOutcome:
+        """Push the next batch of at most 25 pending segments of the run."""
+        run = self.get_run(caller, connection_id, run_id)
+        if run.status is not RunStatus.RUNNING:
+            raise Conflict(f"Push run is {run.status.value}; no more batches can be pushed")
+        connection = self._outbound_connection(caller.org_id, connection_id)
+        token = uuid.uuid4().hex
+        claimed = [
+            activation
+            for activation in self._pushes.pending_for_run(run, BATCH_SIZE, time.time())
+            if self._pushes.claim(activation, run.id, token, CLAIM_LEASE_SECONDS)
+        ]
+        if not claimed:
+            if run.pending_count == 0:
+                return BatchOutcome(self._pushes.finish(run, RunStatus.COMPLETED, self._clock()) or run, [])
+            raise Conflict("Every pending segment of this run is being pushed by another call; poll the status")
+        topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in claimed])
+        destination = self._open_destination(connection)
+        workers = PLATFORM_CONCURRENCY[connection.platform]
+        with ThreadPoolExecutor(max_workers=min(workers, len(claimed))) as pool:
+            pushed = list(
+                pool.map(
+                    lambda activation: self._push_one(connection, run, destination, activation, topics, deadline),
+                    claimed,
+                )
+            )
+        results: list[SegmentResult] = []
+        for activation, outcome in zip(claimed, pushed, strict=True):
+            if self._pushes.record_outcome(outcome, token):
+                results.append(
+                    SegmentResult(activation.topic_id, outcome.status, outcome.platform_segment_id, outcome.last_error)
+                )
+        succeeded = sum(result.status is ActivationStatus.ACTIVE for result in results)
+        failed = sum(result.status is ActivationStatus.ERROR for result in results)
+        updated = self._pushes.add_batch(run, succeeded, failed, self._clock()) or self.get_run(
+            caller, connection_id, run_id
+        )
+        if updated.status is RunStatus.RUNNING and updated.pending_count == 0:
+            updated = self._pushes.finish(updated, RunStatus.COMPLETED, self._clock()) or updated
+        return BatchOutcome(updated, results)
+
+    def _push_one(
+        self,
+        connection: Connection,
+        run: PushRun,
+        destination: SegmentDestination,
+        activation: Activation,
+        topics: dict[str, Topic],
+        deadline: Deadline,
+    ) -> Activation:
+        """The activation after one platform call: active, error (refused), or pending (try again later)."""
+        now = self._clock()
+        topic = topics.get(activation.topic_id)
+        if topic is None:
+            return activation.changed(
+                status=ActivationStatus.ERROR, last_error="Topic no longer exists", updated_at=now
+            )
+        platform = connection.platform
+        name = segment_name(topic, platform, run.template_key or connection.config.get("template_key"))
+        description = segment_description(topic, platform)
+        spec = SegmentSpec(
+            external_id=topic.id,
+            name=name,
+            description=description,
+            cpm=run.cpm if run.cpm is not None else connection.config.get("default_cpm"),
+            currency=run.currency or connection.config.get("currency") or "USD",
+            taxonomy_path=topic.classification.tier_path if topic.classification else (),
+            data_source_location=connection.config.get("data_source_location"),
+        )
+        try:
+            if activation.platform_segment_id:
+                pushed = destination.update_segment(activation.platform_segment_id, spec, deadline)
+            else:
+                pushed = destination.create_segment(spec, deadline)
+        except OutboundError as failure:
+            status = ActivationStatus.PENDING if is_transient(failure) else ActivationStatus.ERROR
+            return activation.changed(status=status, last_error=failure.message, updated_at=now)
+        return activation.changed(
+            status=ActivationStatus.ACTIVE,
+            platform_segment_id=pushed.platform_segment_id,
+            pushed_name=name,
+            pushed_description=description,
+            engine_version_at_push=topic.classification.engine_version if topic.classification else None,
+            topic_name=topic.name,
+            activated_at=activation.activated_at or now,
+            last_error=None,
+            updated_at=now,
+        )
+
+    # -- status, cancel, list -----------------------------------------------------------------------
+
+    def get_run(self, caller: Caller, connection_id: str, run_id: str) -> PushRun:
+        run = self._pushes.get(caller.org_id, run_id) if is_valid_id(run_id, RUN_PREFIX) else None
+        if run is None or run.connection_id != connection_id:
+            raise NotFound("Push run not found")
+        return run
+
+    def cancel(self, caller: Caller, connection_id: str, run_id: str) -> PushRun:
+        """Stop the run; its remaining activations stay pending."""
+        run = self.get_run(caller, connection_id, run_id)
+        if run.status is RunStatus.CANCELLED:
+            return run
+        if run.status is not RunStatus.RUNNING:
+            raise Conflict(f"Push run is already {run.status.value}")
+        return self._pushes.finish(run, RunStatus.CANCELLED, self._clock()) or self.get_run(
+            caller, connection_id, run_id
+        )
+
+    def list_activations(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
+        activations = [
+            activation
+            for activation in self._pushes.list_activations(caller.org_id)
+            if (filters.connectionId is None or activation.connection_id == filters.connectionId)
+            and (filters.platform is None or activation.platform == filters.platform)
+            and (filters.status is None or activation.status is filters.status)
+        ]
+        topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in activations])
+        connections = {connection.id: connection for connection in self._connections.list_for_org(caller.org_id)}
+        rows = [self._row(activation, topics, connections) for activation in activations]
+        if filters.stale is not None:
+            rows = [row for row in rows if row["stale"] is filters.stale]
+        rows.sort(key=lambda row: (row["updatedAt"], row["id"]), reverse=True)
+        start = (filters.page - 1) * filters.pageSize
+        return {
+            "activations": rows[start : start + filters.pageSize],
+            "page": filters.page,
+            "pageSize": filters.pageSize,
+            "total": len(rows),
+        }
+
+    @staticmethod
+    def _row(activation: Activation, topics: dict[str, Topic], connections: dict[str, Connection]) -> dict[str, Any]:
+        topic, connection = topics.get(activation.topic_id), connections.get(activation.connection_id)
+        current_name = current_engine = None
+        if topic is not None and connection is not None:
+            try:
+                current_name = segment_name(topic, connection.platform, connection.config.get("template_key"))
+            except InvalidInput:
+                current_name = None
+            current_engine = topic.classification.engine_version if topic.classification else None
+        return activation.to_response(current_name, current_engine)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _outbound_connection(self, org_id: str, connection_id: str) -> Connection:
+        connection = (
+            self._connections.get(org_id, connection_id) if is_valid_id(connection_id, CONNECTION_PREFIX) else None
+        )
+        if connection is None:
+            raise NotFound("Connection not found")
+        if not connection.direction.pushes:
+            raise InvalidInput("Pushes need an outbound or bidirectional connection; this one is inbound")
+        return connection
+
+    def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> PushRun:
+        run = self._pushes.get(org_id, ensure_same_request(claim, replay))
+        if run is None:
+            raise NotFound("Push run not found")
+        return run

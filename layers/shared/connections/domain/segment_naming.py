@@ -1,0 +1,130 @@
+"""How a topic is named and described on a platform: output templates with ``{{field}}`` placeholders,
+chosen by ``templateKey`` (request) or the connection's ``template_key``, then fitted to the platform's
+length limit and character rules.
+
+Built-in templates (``TEMPLATES``) and the default per platform (``PLATFORM_DEFAULT_TEMPLATE``):
+
+- ``name``: ``{{name}}``
+- ``iab_path``: ``{{tier_path}} > {{name}}``  (LiveRamp, The Trade Desk)
+- ``iab_code``: ``{{name}} (IAB {{iab_code}})``  (Index Exchange)
+- ``provider``: ``{{tier1}} > {{name}}``
+
+Fields: name, description, iab_code, tier1, tier_path (" > " joined), segment_type, category,
+keywords (comma joined), external_id, topic_id, audience_size, cpm, currency, engine_version.
+Unknown fields render empty.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connections.domain.errors import InvalidInput
+from connections.domain.platforms import Platform
+from connections.domain.topic import Topic
+
+TEMPLATES: Mapping[str, str] = {
+    "name": "{{name}}",
+    "iab_path": "{{tier_path}} > {{name}}",
+    "iab_code": "{{name}} (IAB {{iab_code}})",
+    "provider": "{{tier1}} > {{name}}",
+}
+PLATFORM_DEFAULT_TEMPLATE: Mapping[Platform, str] = {
+    Platform.LIVERAMP: "iab_path",
+    Platform.TRADEDESK: "iab_path",
+    Platform.INDEXEXCHANGE: "iab_code",
+    Platform.CUSTOM_API: "name",
+}
+
+
+@dataclass(frozen=True)
+class NameRules:
+    """A platform's limits: name and description lengths, and characters it refuses."""
+
+    max_name: int
+    max_description: int
+    refused: re.Pattern[str]
+
+
+# Control characters never; the named platforms also refuse markup and quote characters in names.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MARKUP = re.compile(r"[\x00-\x1f\x7f<>\"\\{}|^`]")
+NAME_RULES: Mapping[Platform, NameRules] = {
+    Platform.LIVERAMP: NameRules(255, 1000, _MARKUP),
+    Platform.TRADEDESK: NameRules(128, 1024, _MARKUP),
+    Platform.INDEXEXCHANGE: NameRules(100, 500, _MARKUP),
+    Platform.CUSTOM_API: NameRules(255, 2000, _CONTROL),
+}
+_PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
+_SPACES = re.compile(r"\s+")
+_EMPTY_SEPARATORS = re.compile(r"^(\s*>\s*)+|(\s*>\s*)+$|\(\s*(IAB\s*)?\)")
+
+
+def template_for(platform: Platform, template_key: str | None) -> str:
+    """The template text for a key (or the platform's default); an unknown key is a 400."""
+    key = template_key or PLATFORM_DEFAULT_TEMPLATE[platform]
+    if key not in TEMPLATES:
+        raise InvalidInput(f"Unknown template '{key}'; known templates: {', '.join(sorted(TEMPLATES))}")
+    return TEMPLATES[key]
+
+
+def topic_fields(topic: Topic, cpm: float | None = None, currency: str | None = None) -> dict[str, Any]:
+    """The values placeholders can use."""
+    classification = topic.classification
+    return {
+        "name": topic.name,
+        "description": topic.description,
+        "iab_code": classification.iab_code if classification else None,
+        "tier1": classification.tier1 if classification else None,
+        "tier_path": " > ".join(classification.tier_path) if classification else None,
+        "segment_type": classification.segment_type if classification else None,
+        "engine_version": classification.engine_version if classification else None,
+        "category": topic.category,
+        "keywords": ", ".join(topic.keywords) or None,
+        "external_id": topic.external_id,
+        "topic_id": topic.id,
+        "audience_size": topic.audience_size,
+        "cpm": cpm if cpm is not None else topic.cpm,
+        "currency": currency,
+    }
+
+
+def render(template: str, fields: Mapping[str, Any]) -> str:
+    """Fill placeholders; unknown or empty fields render empty, and separators left dangling go."""
+    text = _PLACEHOLDER.sub(lambda match: _text(fields.get(match.group(1))), template)
+    text = _EMPTY_SEPARATORS.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def fit(text: str, limit: int, refused: re.Pattern[str]) -> str:
+    """Remove refused characters and cut to ``limit`` on a word boundary where one is near."""
+    text = _SPACES.sub(" ", refused.sub(" ", text)).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit * 0.6 else cut).rstrip(" >-,") + "…"
+
+
+def segment_name(topic: Topic, platform: Platform, template_key: str | None) -> str:
+    """The name a topic gets on a platform now."""
+    rules = NAME_RULES[platform]
+    return fit(render(template_for(platform, template_key), topic_fields(topic)), rules.max_name, rules.refused)
+
+
+def segment_description(topic: Topic, platform: Platform) -> str:
+    """The description a topic gets on a platform: its own, else its taxonomy placement."""
+    rules = NAME_RULES[platform]
+    fields = topic_fields(topic)
+    text = topic.description or render("IAB Audience Taxonomy 1.1 {{iab_code}}: {{tier_path}}", fields)
+    return fit(text or topic.name, rules.max_description, rules.refused)

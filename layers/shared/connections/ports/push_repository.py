@@ -1,0 +1,54 @@
+"""Storage of push runs and activations (one per topic and connection)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from connections.domain.activation import Activation, PushRun
+from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.sync_run import RunStatus
+
+
+class PushRepository(Protocol):
+    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
+        """The run id an earlier request with this key created, if any."""
+        ...
+
+    def start(self, run: PushRun, idempotency: IdempotencyClaim | None) -> None:
+        """Store a running run holding the connection (PushAlreadyRunning / NotFound / IdempotentReplay)."""
+        ...
+
+    def activations_for(self, org_id: str, connection_id: str, topic_ids: Sequence[str]) -> dict[str, Activation]:
+        """The existing activations of these topics on the connection, by topic id."""
+        ...
+
+    def put_activations(self, activations: Sequence[Activation]) -> None:
+        """Write activations as given (batched; creates or resets them for a run)."""
+        ...
+
+    def get(self, org_id: str, run_id: str) -> PushRun | None: ...
+
+    def pending_for_run(self, run: PushRun, limit: int, now_epoch: float) -> list[Activation]:
+        """Up to ``limit`` activations of the run that are pending (or claimed with an expired lease)."""
+        ...
+
+    def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:
+        """Take a pending activation of the run for one push; False when someone else has it."""
+        ...
+
+    def record_outcome(self, activation: Activation, token: str) -> bool:
+        """Write a pushed activation's outcome if the claim still holds (False otherwise)."""
+        ...
+
+    def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
+        """Count a processed batch on a running run (None when the run is no longer running)."""
+        ...
+
+    def finish(self, run: PushRun, status: RunStatus, now: str) -> PushRun | None:
+        """Close a running run and free its connection (None when it was no longer running)."""
+        ...
+
+    def list_activations(self, org_id: str) -> list[Activation]:
+        """Every activation of the organisation."""
+        ...

@@ -166,8 +166,9 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "pagination": ConfigKey(_choice(("page", "offset")), inbound=True),
     "first_page": ConfigKey(_choice((0, 1)), inbound=True),
     # outbound (push/activation)
-    "api_base_url": ConfigKey(_url, outbound=True),
-    "token_url": ConfigKey(_url, outbound=True),
+    # The named platforms' API and token endpoints serve both directions (their inbound reads need a token).
+    "api_base_url": ConfigKey(_url, inbound=True, outbound=True),
+    "token_url": ConfigKey(_url, inbound=True, outbound=True),
     "data_source_location": ConfigKey(_text(_LOCATION, "a country or region code such as US"), outbound=True),
     "default_cpm": ConfigKey(_cpm, outbound=True),
     "currency": ConfigKey(_currency, outbound=True),

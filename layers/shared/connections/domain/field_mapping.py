@@ -18,8 +18,18 @@ _SEGMENT = re.compile(r"^(?P<name>[^\[\]]+)(?P<indexes>(?:\[\d+\])*)$")
 
 # Used when a connection has no field_mappings: the usual names data sellers give these fields.
 DEFAULT_MAPPINGS: Mapping[str, tuple[str, ...]] = {
-    "topic_name": ("name", "segment_name", "segmentName", "title", "label", "Name"),
-    "external_id": ("id", "segment_id", "segmentId", "external_id", "externalId", "ID", "Id"),
+    "topic_name": ("name", "segment_name", "segmentName", "title", "label", "Name", "DisplayName", "displayName"),
+    "external_id": (
+        "id",
+        "segment_id",
+        "segmentId",
+        "external_id",
+        "externalId",
+        "ID",
+        "Id",
+        "ProviderElementId",
+        "SegmentId",
+    ),
     "description": ("description", "desc", "Description"),
     "keywords": ("keywords", "tags"),
     "category": ("category", "Category"),

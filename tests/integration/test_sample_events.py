@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from connections.domain.access import AuthType, Caller
+from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.connection import Connection
+from connections.domain.identifiers import ACTIVATION_PREFIX, new_id
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.domain.sync_run import RunStatus, SyncRun
+from connections.domain.topic import CreateTopicRequest, Topic
 from local.api_gateway import LambdaContextStub, load_handler
 from local.sam_template import PROJECT_ROOT, functions
-from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, catalogue_items, segment_catalogue
+from tests.fakes.http_server import FakeResponse, RecordedRequest
+from tests.fakes.segment_catalogue import (
+    CATALOGUE_CREDENTIALS,
+    SegmentCatalogue,
+    catalogue_items,
+    segment_catalogue,
+)
 
 EVENTS = PROJECT_ROOT / "events"
 FUNCTIONS = {function_id: PROJECT_ROOT / spec["Properties"]["CodeUri"] for function_id, spec in functions().items()}
@@ -30,34 +42,61 @@ EXPECTED_STATUS = {
     "CancelSyncRunFunction": 200,
     "ListTopicsFunction": 200,
     "CreateTopicFunction": 201,
+    "StartPushRunFunction": 200,
+    "PushBatchFunction": 200,
+    "GetPushStatusFunction": 200,
+    "CancelPushRunFunction": 200,
+    "ListActivationsFunction": 200,
 }
 # Samples that name a run need it to exist; starting a run needs the connection free.
 NEEDS_RUN = {"ProcessSyncPageFunction", "GetSyncStatusFunction", "CancelSyncRunFunction"}
+# Push samples need a connection that pushes and the sample topics; those naming a run need the run.
+PUSH_SAMPLES = {
+    "StartPushRunFunction",
+    "PushBatchFunction",
+    "GetPushStatusFunction",
+    "CancelPushRunFunction",
+    "ListActivationsFunction",
+}
+NEEDS_PUSH_RUN = {"PushBatchFunction", "GetPushStatusFunction", "CancelPushRunFunction"}
+SAMPLE_TIME = "2026-02-25T10:00:00.000Z"
+_START_PUSH = json.loads((EVENTS / "start_push_run.json").read_text())
+# The list sample names no connection: its activation is on the one the push samples use.
+SAMPLE_PUSH_CONNECTION_ID = _START_PUSH["pathParameters"]["id"]
+SAMPLE_TOPICS = dict(
+    zip(
+        json.loads(_START_PUSH["body"])["segmentIds"],
+        ["Auto Intenders - SUVs", "Frequent Business Travelers"],
+        strict=True,
+    )
+)
+# The custom API the sample connection pushes to, served beside the segment catalogue.
+PUSH_API_PATH = "/activation-api"
+PUSH_SEGMENTS_PATH = f"{PUSH_API_PATH}/segments"
+# What each push sample answers beyond its status, given the records seeded for it.
+EXPECTED_PUSH_BODY: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "StartPushRunFunction": lambda body: body["totalSegments"] == len(SAMPLE_TOPICS) and body["status"] == "running",
+    "PushBatchFunction": lambda body: (
+        [(result["topicId"], result["status"], result.get("platformSegmentId")) for result in body["results"]]
+        == [(topic_id, "active", f"seg-{topic_id}") for topic_id in SAMPLE_TOPICS]
+        and body["run"]["status"] == "completed"
+    ),
+    "GetPushStatusFunction": lambda body: body["status"] == "running" and body["pendingCount"] == len(SAMPLE_TOPICS),
+    "CancelPushRunFunction": lambda body: body["status"] == "cancelled" and body["completedAt"] is not None,
+    "ListActivationsFunction": lambda body: body["total"] == 1 and body["activations"][0]["stale"] is True,
+}
 
 
 def seed_sample_records(event: dict, base_url: str, with_run: bool) -> None:
     """Store the connection (and run) the sample event's path names, in the sample's organisation."""
-    from connections.wiring import connection_repository, credential_cipher, sync_run_repository
+    from connections.wiring import sync_run_repository
 
     parameters = event.get("pathParameters", {})
     connection_id = parameters.get("id")
     if not connection_id:
         return
     org_id = event["requestContext"]["authorizer"]["lambda"]["orgId"]
-    connection = Connection(
-        id=connection_id,
-        org_id=org_id,
-        name="Sample",
-        platform=Platform.CUSTOM_API,
-        direction=Direction.INBOUND,
-        config={"base_url": base_url, "items_path": "data.segments", "count_path": "data.total", "auth_type": "bearer"},
-        status=ConnectionStatus.ACTIVE,
-        created_at="2026-02-25T10:00:00.000Z",
-        updated_at="2026-02-25T10:00:00.000Z",
-        has_credentials=True,
-    )
-    ciphertext = credential_cipher().encrypt(CATALOGUE_CREDENTIALS, org_id=org_id, connection_id=connection_id)
-    connection_repository().create(connection, ciphertext, max_per_org=20)
+    store_sample_connection(org_id, connection_id, Direction.INBOUND, sample_config(base_url))
     if with_run and parameters.get("runId"):
         run = SyncRun(
             id=parameters["runId"],
@@ -71,6 +110,101 @@ def seed_sample_records(event: dict, base_url: str, with_run: bool) -> None:
             updated_at="2026-02-25T10:00:00.000Z",
         )
         sync_run_repository().start(run, None)
+
+
+def sample_config(base_url: str) -> dict[str, Any]:
+    """The sample connection's inbound settings: the local segment catalogue."""
+    return {"base_url": base_url, "items_path": "data.segments", "count_path": "data.total", "auth_type": "bearer"}
+
+
+def store_sample_connection(org_id: str, connection_id: str, direction: Direction, config: dict[str, Any]) -> None:
+    """A custom API connection whose credentials are the catalogue's bearer token."""
+    from connections.wiring import connection_repository, credential_cipher
+
+    connection = Connection(
+        id=connection_id,
+        org_id=org_id,
+        name="Sample",
+        platform=Platform.CUSTOM_API,
+        direction=direction,
+        config=config,
+        status=ConnectionStatus.ACTIVE,
+        created_at=SAMPLE_TIME,
+        updated_at=SAMPLE_TIME,
+        has_credentials=True,
+    )
+    ciphertext = credential_cipher().encrypt(CATALOGUE_CREDENTIALS, org_id=org_id, connection_id=connection_id)
+    connection_repository().create(connection, ciphertext, max_per_org=20)
+
+
+def created_segment(request: RecordedRequest) -> FakeResponse:
+    """The custom API's create: the new segment's id is derived from the topic id it was sent."""
+    if request.header("authorization") != f"Bearer {CATALOGUE_CREDENTIALS['token']}":
+        return FakeResponse.json({"error": "unauthorized"}, status=401)
+    return FakeResponse.json({"id": f"seg-{request.json()['external_id']}"}, status=201)
+
+
+def sample_activation(topic: Topic, status: ActivationStatus, run_id: str, **pushed: Any) -> Activation:
+    return Activation(
+        id=new_id(ACTIVATION_PREFIX),
+        org_id=topic.org_id,
+        topic_id=topic.id,
+        connection_id=SAMPLE_PUSH_CONNECTION_ID,
+        platform=Platform.CUSTOM_API.value,
+        topic_name=topic.name,
+        status=status,
+        created_at=SAMPLE_TIME,
+        updated_at=SAMPLE_TIME,
+        run_id=run_id,
+        **pushed,
+    )
+
+
+def seed_push_samples(
+    function_id: str, event: dict, catalogue: SegmentCatalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bidirectional sample connection that pushes to a custom API beside the catalogue, the sample
+    topics under their sample ids, and the push run (with pending activations) or the pushed
+    activation the sample needs."""
+    from connections.wiring import push_repository, topic_library
+
+    org_id = event["requestContext"]["authorizer"]["lambda"]["orgId"]
+    catalogue.server.route("POST", PUSH_SEGMENTS_PATH, created_segment)
+    config = sample_config(catalogue.base_url) | {"api_base_url": f"{catalogue.server.url}{PUSH_API_PATH}"}
+    store_sample_connection(org_id, SAMPLE_PUSH_CONNECTION_ID, Direction.BIDIRECTIONAL, config)
+
+    caller = Caller(org_id=org_id, principal="user_dev", auth_type=AuthType.SESSION, role="admin")
+    sample_ids = iter(SAMPLE_TOPICS)
+    with monkeypatch.context() as patch:
+        patch.setattr("connections.adapters.dynamodb.topic_repository.new_id", lambda _prefix: next(sample_ids))
+        topics = [
+            topic_library().create(caller, CreateTopicRequest(topic_name=name)) for name in SAMPLE_TOPICS.values()
+        ]
+
+    if function_id in NEEDS_PUSH_RUN:
+        run = PushRun(
+            id=event["pathParameters"]["runId"],
+            org_id=org_id,
+            connection_id=SAMPLE_PUSH_CONNECTION_ID,
+            status=RunStatus.RUNNING,
+            total_segments=len(topics),
+            started_at=SAMPLE_TIME,
+            updated_at=SAMPLE_TIME,
+        )
+        push_repository().start(run, None)
+        push_repository().put_activations([sample_activation(t, ActivationStatus.PENDING, run.id) for t in topics])
+    elif function_id == "ListActivationsFunction":
+        # Pushed under the name the topic had before it was renamed: active and stale.
+        pushed = sample_activation(
+            topics[0],
+            ActivationStatus.ACTIVE,
+            "run_01KJA3VF80DCCVQYCP1GDKMM01",
+            platform_segment_id=f"seg-{topics[0].id}",
+            pushed_name="Auto Intenders",
+            pushed_description="Auto Intenders",
+            activated_at=SAMPLE_TIME,
+        )
+        push_repository().put_activations([pushed])
 
 
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
@@ -89,10 +223,18 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
         return
 
     with segment_catalogue(catalogue_items(30)[0]) as catalogue:
-        seed_sample_records(event, catalogue.base_url, with_run=function_id in NEEDS_RUN)
+        if function_id in PUSH_SAMPLES:
+            seed_push_samples(function_id, event, catalogue, monkeypatch)
+        else:
+            seed_sample_records(event, catalogue.base_url, with_run=function_id in NEEDS_RUN)
         result = handler(event, LambdaContextStub(function_id, timeout_seconds=30))
+        segments_created = catalogue.server.count("POST", PUSH_SEGMENTS_PATH)
 
     assert result["statusCode"] == EXPECTED_STATUS[function_id], result["body"]
     body = json.loads(result["body"])
     assert "error" not in body, body
     assert result["headers"]["Content-Type"] == "application/json"
+    if function_id in EXPECTED_PUSH_BODY:
+        assert EXPECTED_PUSH_BODY[function_id](body), body
+    # Only the push call reaches the platform, once per segment.
+    assert segments_created == (len(SAMPLE_TOPICS) if function_id == "PushBatchFunction" else 0)

@@ -1,0 +1,562 @@
+"""Fake LiveRamp, The Trade Desk, Index Exchange and custom REST APIs on 127.0.0.1.
+
+Each fake is a ``FakeHttpServer`` with the platform's token endpoint (tokens with a lifetime that
+the fake enforces, and that tests can expire early), the platform's segment endpoints, and auth
+checks on every call. Faults come from the server's fault queues, by the path constants below:
+
+    with liveramp_fake() as fake:
+        fake.server.faults("POST", LIVERAMP_TOKEN_PATH).status(503, retry_after=0)
+        destination = factory.destination("liveramp", fake.config, fake.credentials, "conn_x")
+
+``fake.config`` suits a bidirectional connection (inbound and outbound keys, all valid config);
+``inbound_config()`` / ``outbound_config()`` give one direction. ``fake.credentials`` match what the
+fake accepts. Every fake also serves a paged segment listing for inbound tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs
+
+from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
+
+LIVERAMP_TOKEN_PATH = "/authn/v1/oauth2/token"
+LIVERAMP_SEGMENTS_PATH = "/data-marketplace/seller-api/v1/segments"
+TTD_AUTH_PATH = "/v3/authentication"
+TTD_QUERY_PATH = "/v3/thirdpartydata/query"
+TTD_ELEMENTS_PATH = "/v3/thirdpartydata"
+TTD_RATES_PATH = "/v3/datarate/batch"
+TTD_LISTING_PATH = "/v3/segments"
+IX_TOKEN_PATH = "/auth/oauth/token"
+IX_SEGMENTS_PATH = "/api/segments"
+CUSTOM_BASE_PATH = "/api"
+CUSTOM_SEGMENTS_PATH = "/api/segments"
+
+
+def sample_segments(count: int, prefix: str = "seg") -> list[dict[str, Any]]:
+    """``count`` segments as a data seller would list them."""
+    return [
+        {
+            "id": f"{prefix}-{number:04d}",
+            "name": f"Auto Intenders {number}",
+            "description": f"People shopping for a car, cohort {number}",
+            "size": 1000 * number,
+        }
+        for number in range(1, count + 1)
+    ]
+
+
+def _unauthorised(status: int, payload: dict[str, Any]) -> FakeResponse:
+    return FakeResponse.json(payload, status, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class TokenStore:
+    """Tokens a fake issued; each is accepted until its lifetime ends or ``expire_all`` is called.
+
+    With ``dead_on_arrival`` set, new tokens are issued already expired (the answer still claims
+    their full lifetime), as a platform with a skewed clock or a revoked account would.
+    """
+
+    def __init__(self) -> None:
+        self._expiry: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.dead_on_arrival = False
+
+    def issue(self, lifetime_seconds: float) -> str:
+        token = "tok_" + secrets.token_urlsafe(24)
+        with self._lock:
+            self._expiry[token] = 0.0 if self.dead_on_arrival else time.monotonic() + lifetime_seconds
+        return token
+
+    def valid(self, token: str | None) -> bool:
+        with self._lock:
+            return token is not None and self._expiry.get(token, 0.0) > time.monotonic()
+
+    def expire_all(self) -> None:
+        """Make every token issued so far expired, as if its lifetime had ended."""
+        with self._lock:
+            self._expiry = dict.fromkeys(self._expiry, 0.0)
+
+    @property
+    def issued(self) -> list[str]:
+        with self._lock:
+            return list(self._expiry)
+
+
+def _page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int, int]:
+    """(start, size) from ``limit``, or ``page`` (1-based) and ``page_size``."""
+
+    def number(name: str, default: int) -> int:
+        values = request.query.get(name)
+        return int(values[0]) if values and values[0].lstrip("-").isdigit() else default
+
+    if "limit" in request.query:
+        return number("offset", 0), number("limit", default_size)
+    size = number("page_size", default_size)
+    return (max(number("page", 1), 1) - 1) * size, size
+
+
+# --------------------------------------------------------------------------------------------- LiveRamp
+class LiveRampFake:
+    """Service-account token endpoint + Data Seller segments API."""
+
+    def __init__(
+        self,
+        server: FakeHttpServer,
+        *,
+        expires_in: int = 600,
+        expired_status: int = 401,
+        grant: str = "password",
+        segments: int = 3,
+    ) -> None:
+        self.server = server
+        self.tokens = TokenStore()
+        self.expires_in = expires_in
+        self.expired_status = expired_status
+        self.segments: dict[str, dict[str, Any]] = {s["id"]: s for s in sample_segments(segments, "lr")}
+        self._ids = itertools.count(1001)
+        self.org_id = "org-4711"
+        if grant == "password":
+            self.credentials = {"username": "lr-account-7c1e", "password": "lr-secret-9f8e7d6c", "org_id": self.org_id}
+        else:
+            self.credentials = {
+                "client_id": "lr-client-3a2b",
+                "client_secret": "lr-secret-5d4c3b2a",
+                "org_id": self.org_id,
+            }
+        server.route("POST", LIVERAMP_TOKEN_PATH, self._token)
+        server.route("GET", LIVERAMP_SEGMENTS_PATH, self._authorised(self._list))
+        server.route("POST", LIVERAMP_SEGMENTS_PATH, self._authorised(self._create))
+        server.route("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
+
+    @property
+    def token_url(self) -> str:
+        return self.server.url + LIVERAMP_TOKEN_PATH
+
+    def outbound_config(self) -> dict[str, Any]:
+        return {
+            "api_base_url": self.server.url,
+            "token_url": self.token_url,
+            "data_source_location": "US",
+            "default_cpm": 2.5,
+            "currency": "USD",
+        }
+
+    def inbound_config(self) -> dict[str, Any]:
+        return {"base_url": self.server.url + LIVERAMP_SEGMENTS_PATH, "items_path": "segments", "count_path": "total"}
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.inbound_config() | self.outbound_config()
+
+    def token_requests(self) -> int:
+        return self.server.count("POST", LIVERAMP_TOKEN_PATH)
+
+    def _token(self, request: RecordedRequest) -> FakeResponse:
+        form = {name: values[0] for name, values in parse_qs(request.body.decode()).items()}
+        expected = self.credentials
+        if form.get("grant_type") == "password":
+            accepted = (
+                form.get("username") == expected.get("username")
+                and form.get("password") == expected.get("password")
+                and form.get("client_id") == "liveramp-api"
+                and form.get("scope") == "openid"
+            )
+        elif form.get("grant_type") == "client_credentials":
+            accepted = form.get("client_id") == expected.get("client_id") and form.get("client_secret") == expected.get(
+                "client_secret"
+            )
+        else:
+            return FakeResponse.json({"error": "unsupported_grant_type"}, 400)
+        if not accepted:
+            return FakeResponse.json({"error": "invalid_grant", "error_description": "Invalid credentials"}, 401)
+        token = self.tokens.issue(self.expires_in)
+        return FakeResponse.json({"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in})
+
+    def _authorised(self, handler: Any) -> Any:
+        def check(request: RecordedRequest) -> FakeResponse:
+            header = request.header("authorization") or ""
+            if not self.tokens.valid(header.removeprefix("Bearer ")):
+                payload = {"error": "invalid_token", "error_description": "The access token expired"}
+                return _unauthorised(self.expired_status, payload)
+            if request.header("lr-org-id") != self.org_id:
+                return FakeResponse.json({"message": "Organization is not permitted"}, 403)
+            return handler(request)
+
+        return check
+
+    def _list(self, request: RecordedRequest) -> FakeResponse:
+        listed = list(self.segments.values())
+        start, size = _page_slice(request)
+        return FakeResponse.json({"segments": listed[start : start + size], "total": len(listed)})
+
+    def _create(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if not body.get("name") or body.get("segmentType") not in ("SYNDICATED", "CUSTOM", "DIRECT"):
+            return FakeResponse.json({"message": "name and segmentType are required"}, 400)
+        segment_id = str(next(self._ids))
+        self.segments[segment_id] = {"id": segment_id, **body}
+        return FakeResponse.json({"segmentId": int(segment_id), **body}, 201)
+
+    def _update(self, request: RecordedRequest) -> FakeResponse:
+        segment_id = request.path_params["segment_id"]
+        if segment_id not in self.segments:
+            return FakeResponse.json({"message": "Segment not found"}, 404)
+        self.segments[segment_id] |= request.json()
+        return FakeResponse.json(self.segments[segment_id])
+
+
+# ---------------------------------------------------------------------------------------- The Trade Desk
+class TradeDeskFake:
+    """``/v3/authentication``, third-party data taxonomy and data-rate endpoints, all checking TTD-Auth."""
+
+    def __init__(self, server: FakeHttpServer, *, login: bool = False, provider_id: str = "acme-data") -> None:
+        self.server = server
+        self.tokens = TokenStore()
+        self.provider_id = provider_id
+        self.api_key = "ttd-longlived-6b5a4c3d2e1f"
+        self.credentials = (
+            {"login": "ttd-user@example.com", "password": "ttd-pass-8h7g6f"} if login else {"api_key": self.api_key}
+        )
+        self.elements: dict[str, dict[str, Any]] = {
+            s["id"]: {
+                "ProviderId": provider_id,
+                "ProviderElementId": s["id"],
+                "DisplayName": s["name"],
+                "Buyable": True,
+                "Description": s["description"],
+            }
+            for s in sample_segments(3, "ttd")
+        }
+        self.rate_batches: list[dict[str, Any]] = []
+        server.route("POST", TTD_AUTH_PATH, self._authenticate)
+        server.route("POST", TTD_QUERY_PATH, self._authorised(self._query))
+        server.route("POST", TTD_ELEMENTS_PATH, self._authorised(self._create))
+        server.route("PUT", TTD_ELEMENTS_PATH, self._authorised(self._update))
+        server.route("POST", TTD_RATES_PATH, self._authorised(self._rates))
+        server.route("GET", TTD_LISTING_PATH, self._authorised(self._listing))
+
+    def outbound_config(self) -> dict[str, Any]:
+        return {"api_base_url": self.server.url + "/v3", "provider_id": self.provider_id, "default_cpm": 1.75}
+
+    def inbound_config(self) -> dict[str, Any]:
+        return {"base_url": self.server.url + TTD_LISTING_PATH, "items_path": "Result", "count_path": "ResultCount"}
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.inbound_config() | self.outbound_config()
+
+    def token_requests(self) -> int:
+        return self.server.count("POST", TTD_AUTH_PATH)
+
+    def _authenticate(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if body.get("Login") != self.credentials.get("login") or body.get("Password") != self.credentials.get(
+            "password"
+        ):
+            return FakeResponse.json({"Message": "Invalid login or password"}, 401)
+        minutes = int(body.get("TokenExpirationInMinutes") or 1440)
+        return FakeResponse.json({"Token": self.tokens.issue(minutes * 60)})
+
+    def _authorised(self, handler: Any) -> Any:
+        def check(request: RecordedRequest) -> FakeResponse:
+            presented = request.header("ttd-auth")
+            if presented != self.credentials.get("api_key") and not self.tokens.valid(presented):
+                return FakeResponse.json({"Message": "Authentication token expired or invalid"}, 401)
+            return handler(request)
+
+        return check
+
+    def _owned(self, body: dict[str, Any]) -> FakeResponse | None:
+        if body.get("ProviderId") != self.provider_id:
+            return FakeResponse.json({"Message": "Not authorized for this data provider"}, 403)
+        return None
+
+    def _query(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if (refused := self._owned(body)) is not None:
+            return refused
+        start, size = int(body.get("PageStartIndex", 0)), int(body.get("PageSize") or 100)
+        listed = list(self.elements.values())
+        return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
+
+    def _create(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if (refused := self._owned(body)) is not None:
+            return refused
+        element_id = body.get("ProviderElementId")
+        if not element_id or not body.get("DisplayName") or "Buyable" not in body:
+            return FakeResponse.json({"Message": "ProviderElementId, DisplayName and Buyable are required"}, 400)
+        if element_id in self.elements:
+            return FakeResponse.json({"Message": f"Element {element_id} already exists"}, 400)
+        self.elements[element_id] = body
+        return FakeResponse.json(body)
+
+    def _update(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if (refused := self._owned(body)) is not None:
+            return refused
+        element = self.elements.get(body.get("ProviderElementId", ""))
+        if element is None:
+            return FakeResponse.json({"Message": "Element not found"}, 404)
+        element.update(body)
+        return FakeResponse.json(element)
+
+    def _rates(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if (refused := self._owned(body)) is not None:
+            return refused
+        self.rate_batches.append(body)
+        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}"})
+
+    def _listing(self, request: RecordedRequest) -> FakeResponse:
+        listed = list(self.elements.values())
+        start, size = _page_slice(request)
+        return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
+
+
+# ---------------------------------------------------------------------------------------- Index Exchange
+class IndexExchangeFake:
+    """``/auth/oauth/token`` (username + API key) and segment registration endpoints."""
+
+    def __init__(self, server: FakeHttpServer, *, expires_in: int | None = None) -> None:
+        self.server = server
+        self.tokens = TokenStore()
+        self.expires_in = expires_in
+        self.credentials = {"username": "ix-user@example.com", "key": "ix-key-1q2w3e4r5t"}
+        self.segments: dict[str, dict[str, Any]] = {}
+        server.route("POST", IX_TOKEN_PATH, self._token)
+        server.route("GET", IX_SEGMENTS_PATH, self._authorised(self._list))
+        server.route("POST", IX_SEGMENTS_PATH, self._authorised(self._register))
+        server.route("PUT", IX_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
+
+    @property
+    def token_url(self) -> str:
+        return self.server.url + IX_TOKEN_PATH
+
+    def outbound_config(self) -> dict[str, Any]:
+        return {"api_base_url": self.server.url + "/api", "token_url": self.token_url, "default_cpm": 0.5}
+
+    def inbound_config(self) -> dict[str, Any]:
+        return {"base_url": self.server.url + IX_SEGMENTS_PATH, "items_path": "data", "count_path": "total"}
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.inbound_config() | self.outbound_config()
+
+    def token_requests(self) -> int:
+        return self.server.count("POST", IX_TOKEN_PATH)
+
+    def _token(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if body.get("username") != self.credentials["username"] or body.get("key") != self.credentials["key"]:
+            return FakeResponse.json({"responseCode": 401, "message": "Invalid username or key"}, 401)
+        data: dict[str, Any] = {"accessToken": self.tokens.issue(self.expires_in or 3600)}
+        if self.expires_in is not None:
+            data["expiresIn"] = self.expires_in
+        return FakeResponse.json({"responseCode": 200, "data": data})
+
+    def _authorised(self, handler: Any) -> Any:
+        def check(request: RecordedRequest) -> FakeResponse:
+            header = request.header("authorization") or ""
+            if not self.tokens.valid(header.removeprefix("Bearer ")):
+                return _unauthorised(401, {"responseCode": 401, "message": "Token expired"})
+            return handler(request)
+
+        return check
+
+    def _list(self, request: RecordedRequest) -> FakeResponse:
+        listed = [{"id": k, "name": v["externalSegmentName"]} for k, v in self.segments.items()]
+        listed = listed or [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
+        start, size = _page_slice(request)
+        return FakeResponse.json({"data": listed[start : start + size], "total": len(listed)})
+
+    def _register(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        external_id, name = body.get("externalSegmentID"), body.get("externalSegmentName")
+        if not external_id or not name or len(external_id) > 255 or len(name) > 255:
+            return FakeResponse.json({"responseCode": 400, "message": "externalSegmentID and name are required"}, 400)
+        self.segments[external_id] = body
+        return FakeResponse.json({"responseCode": 200, "data": {"segmentID": external_id}})
+
+    def _update(self, request: RecordedRequest) -> FakeResponse:
+        segment_id = request.path_params["segment_id"]
+        if segment_id not in self.segments:
+            return FakeResponse.json({"responseCode": 404, "message": "Segment not found"}, 404)
+        self.segments[segment_id] |= request.json()
+        return FakeResponse.json({"responseCode": 200, "data": self.segments[segment_id]})
+
+
+# ---------------------------------------------------------------------------------------- custom REST API
+def _place(document: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for name in parents:
+        document = document.setdefault(name, {})
+    document[leaf] = value
+
+
+class CustomApiFake:
+    """A configurable REST API: its listing paginates by page (from 0 or 1) or offset, puts items at
+    ``items_path`` (or answers a bare list) and the total at ``count_path`` (or leaves it out); the
+    segment endpoints follow the project's documented contract for custom destinations."""
+
+    def __init__(
+        self,
+        server: FakeHttpServer,
+        *,
+        auth_type: str = "bearer",
+        api_key_header: str | None = None,
+        pagination: str = "page",
+        first_page: int = 1,
+        page_param: str | None = None,
+        page_size_param: str | None = None,
+        items_path: str | None = "data.segments",
+        count_path: str | None = "data.total",
+        total: int = 7,
+    ) -> None:
+        self.server = server
+        self.auth_type = auth_type
+        self.api_key_header = api_key_header
+        self.pagination = pagination
+        self.first_page = first_page
+        self.page_param = page_param
+        self.page_size_param = page_size_param
+        self.items_path = items_path
+        self.count_path = count_path
+        self.items = sample_segments(total, "ext")
+        self.pushed: dict[str, dict[str, Any]] = {}
+        self.deleted: list[str] = []
+        self._ids = itertools.count(1)
+        self.credentials = {
+            "bearer": {"token": "custom-token-0a9b8c7d"},
+            "basic": {"username": "custom-user", "password": "custom-pass-6e5f4a"},
+            "api_key": {"api_key": "custom-key-3c2d1e0f"},
+            "none": {},
+        }[auth_type]
+        server.route("GET", CUSTOM_BASE_PATH, self._authorised(lambda _request: FakeResponse.json({"ok": True})))
+        server.route("GET", CUSTOM_SEGMENTS_PATH, self._authorised(self._list))
+        server.route("POST", CUSTOM_SEGMENTS_PATH, self._authorised(self._create))
+        server.route("PUT", CUSTOM_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
+        server.route("DELETE", CUSTOM_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._delete))
+
+    def inbound_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"base_url": self.server.url + CUSTOM_SEGMENTS_PATH, "auth_type": self.auth_type}
+        optional = {
+            "items_path": self.items_path,
+            "count_path": self.count_path,
+            "page_param": self.page_param,
+            "page_size_param": self.page_size_param,
+            "api_key_header": self.api_key_header,
+        }
+        config |= {key: value for key, value in optional.items() if value is not None}
+        if self.pagination != "page":
+            config["pagination"] = self.pagination
+        if self.first_page != 1:
+            config["first_page"] = self.first_page
+        return config
+
+    def outbound_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"api_base_url": self.server.url + CUSTOM_BASE_PATH, "auth_type": self.auth_type}
+        if self.api_key_header:
+            config["api_key_header"] = self.api_key_header
+        return config | {"default_cpm": 3.0, "currency": "EUR"}
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.inbound_config() | self.outbound_config()
+
+    def _authorised(self, handler: Any) -> Any:
+        def check(request: RecordedRequest) -> FakeResponse:
+            if self.auth_type == "bearer":
+                accepted = request.header("authorization") == f"Bearer {self.credentials['token']}"
+            elif self.auth_type == "basic":
+                pair = f"{self.credentials['username']}:{self.credentials['password']}".encode()
+                accepted = request.header("authorization") == "Basic " + base64.b64encode(pair).decode()
+            elif self.auth_type == "api_key":
+                accepted = request.header(self.api_key_header or "X-API-Key") == self.credentials["api_key"]
+            else:
+                accepted = True
+            if not accepted:
+                return FakeResponse.json({"error": "unauthorized"}, 401)
+            return handler(request)
+
+        return check
+
+    def _list(self, request: RecordedRequest) -> FakeResponse:
+        page_param = self.page_param or ("offset" if self.pagination == "offset" else "page")
+        size_values = request.query.get(self.page_size_param or "page_size")
+        size = int(size_values[0]) if size_values else 100
+        position_values = request.query.get(page_param)
+        if self.pagination == "offset":
+            start = int(position_values[0]) if position_values else 0
+        else:
+            page = int(position_values[0]) if position_values else self.first_page
+            if page < self.first_page:
+                return FakeResponse.json({"error": f"pages start at {self.first_page}"}, 400)
+            start = (page - self.first_page) * size
+        items = self.items[start : start + size]
+        if self.items_path is None:
+            return FakeResponse.json(items)
+        document: dict[str, Any] = {}
+        _place(document, self.items_path, items)
+        if self.count_path is not None:
+            _place(document, self.count_path, len(self.items))
+        return FakeResponse.json(document)
+
+    def _create(self, request: RecordedRequest) -> FakeResponse:
+        body = request.json()
+        if not body.get("name") or not body.get("external_id"):
+            return FakeResponse.json({"message": "name and external_id are required"}, 422)
+        segment_id = f"cs_{next(self._ids)}"
+        self.pushed[segment_id] = body
+        return FakeResponse.json({"id": segment_id}, 201)
+
+    def _update(self, request: RecordedRequest) -> FakeResponse:
+        segment_id = request.path_params["segment_id"]
+        if segment_id not in self.pushed:
+            return FakeResponse.json({"message": "no such segment"}, 404)
+        self.pushed[segment_id] = request.json()
+        return FakeResponse.json({"id": segment_id})
+
+    def _delete(self, request: RecordedRequest) -> FakeResponse:
+        segment_id = request.path_params["segment_id"]
+        if self.pushed.pop(segment_id, None) is None:
+            return FakeResponse.json({"message": "no such segment"}, 404)
+        self.deleted.append(segment_id)
+        return FakeResponse(204)
+
+
+# --------------------------------------------------------------------------------------------- helpers
+@contextmanager
+def liveramp_fake(**options: Any) -> Iterator[LiveRampFake]:
+    """A running LiveRamp fake (options: expires_in, expired_status, grant='password'|'client_credentials')."""
+    with FakeHttpServer() as server:
+        yield LiveRampFake(server, **options)
+
+
+@contextmanager
+def tradedesk_fake(**options: Any) -> Iterator[TradeDeskFake]:
+    """A running Trade Desk fake (options: login=True for login + password credentials, provider_id)."""
+    with FakeHttpServer() as server:
+        yield TradeDeskFake(server, **options)
+
+
+@contextmanager
+def indexexchange_fake(**options: Any) -> Iterator[IndexExchangeFake]:
+    """A running Index Exchange fake (option: expires_in, sent as ``expiresIn`` when given)."""
+    with FakeHttpServer() as server:
+        yield IndexExchangeFake(server, **options)
+
+
+@contextmanager
+def custom_api_fake(**options: Any) -> Iterator[CustomApiFake]:
+    """A running custom REST API fake; see ``CustomApiFake`` for the options."""
+    with FakeHttpServer() as server:
+        yield CustomApiFake(server, **options)

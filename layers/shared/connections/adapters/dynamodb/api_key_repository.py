@@ -3,15 +3,13 @@ keys can be counted (at most 25) and revoked by id without storing the key."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_item
 from connections.adapters.dynamodb.keys import api_key_key, meta_key, org_partition
 from connections.adapters.dynamodb.table_client import (
+    TableRepository,
     cancellation_codes,
-    dynamodb_client,
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
@@ -23,17 +21,7 @@ def _reference_key(org_id: str, key_id: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"APIKEYREF#{key_id}"}}
 
 
-class DynamoApiKeyRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class DynamoApiKeyRepository(TableRepository):
     def find_by_digest(self, digest: str) -> ApiKey | None:
         item = self.client.get_item(TableName=self._table, Key=api_key_key(digest)).get("Item")
         if not item:

@@ -3,7 +3,6 @@ transaction with the write, so no check-then-write race exists."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -16,9 +15,10 @@ from connections.adapters.dynamodb.keys import (
     meta_key,
     org_partition,
 )
+from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
+    TableRepository,
     cancellation_codes,
-    dynamodb_client,
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
@@ -77,18 +77,8 @@ def _connection(item: dict[str, Any]) -> Connection:
     )
 
 
-class DynamoConnectionRepository:
+class DynamoConnectionRepository(TableRepository):
     """Connections under ``ORG#<org>`` / ``CONN#<id>``, with the org counter at ``ORG#<org>`` / ``META``."""
-
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
 
     def list_for_org(self, org_id: str) -> list[Connection]:
         items: list[dict[str, Any]] = []
@@ -158,7 +148,7 @@ class DynamoConnectionRepository:
             {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
         if idempotency is not None:
-            actions.append(self._idempotency_put(connection.org_id, idempotency, connection.id))
+            actions.append(idempotency_put(self._table, connection.org_id, idempotency, connection.id))
         try:
             retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
         except ClientError as error:
@@ -281,12 +271,6 @@ class DynamoConnectionRepository:
         """The organisation's counter as stored (used by tests and operators)."""
         item = self.client.get_item(TableName=self._table, Key=meta_key(org_id), ConsistentRead=True).get("Item")
         return int(item["connectionCount"]["N"]) if item and "connectionCount" in item else 0
-
-    def _idempotency_put(self, org_id: str, claim: IdempotencyClaim, result_id: str) -> dict[str, Any]:
-        record = idempotency_key(org_id, claim.operation, claim.key) | to_item(
-            {"resultId": result_id, "fingerprint": claim.fingerprint, "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS}
-        )
-        return {"Put": {"TableName": self._table, "Item": record, "ConditionExpression": "attribute_not_exists(pk)"}}
 
     def _replay(self, org_id: str, claim: IdempotencyClaim) -> IdempotentReplay:
         item = self.client.get_item(

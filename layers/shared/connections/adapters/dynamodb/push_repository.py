@@ -12,22 +12,20 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import connection_key, idempotency_key, org_partition
+from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
 from connections.adapters.dynamodb.table_client import (
+    TableRepository,
     batch_get,
     batch_put,
-    cancellation_codes,
-    dynamodb_client,
-    is_transaction_cancelled,
-    retry_transaction_conflicts,
 )
 from connections.domain.activation import Activation, ActivationStatus, PushRun
-from connections.domain.errors import NotFound, PushAlreadyRunning
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.errors import PushAlreadyRunning
+from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import RunStatus
 
 RUN_TTL_SECONDS = 30 * 24 * 3600
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+LOCK = "activePushRunId"
 ACTIVATION_PREFIX_SK = "ACT#"
 
 
@@ -96,26 +94,11 @@ def _condition_failed(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-class DynamoPushRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class DynamoPushRepository(TableRepository):
     # -- runs ---------------------------------------------------------------------------------------
 
     def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        item = self.client.get_item(
-            TableName=self._table,
-            Key=idempotency_key(org_id, idempotency.operation, idempotency.key),
-            ConsistentRead=True,
-        ).get("Item")
-        return from_item(item)["resultId"] if item else None
+        return replay_of(self.client, self._table, org_id, idempotency)
 
     def start(self, run: PushRun, idempotency: IdempotencyClaim | None) -> None:
         self._release_finished_holder(run)
@@ -135,72 +118,25 @@ class DynamoPushRepository:
             "errorCount": 0,
             "ttl": int(time.time()) + RUN_TTL_SECONDS,
         }
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": connection_key(run.org_id, run.connection_id),
-                    "UpdateExpression": "SET activePushRunId = :run",
-                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(activePushRunId)",
-                    "ExpressionAttributeValues": {":run": {"S": run.id}},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": run_key(run.org_id, run.id) | to_item(record),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-        if idempotency is not None:
-            marker = {
-                "resultId": run.id,
-                "fingerprint": idempotency.fingerprint,
-                "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-            }
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": idempotency_key(run.org_id, idempotency.operation, idempotency.key) | to_item(marker),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
-        except ClientError as error:
-            if not is_transaction_cancelled(error):
-                raise
-            codes = cancellation_codes(error)
-            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-                replayed = self.replay_of(run.org_id, idempotency)
-                if replayed:
-                    raise IdempotentReplay(replayed, idempotency.fingerprint) from None
-            if codes[:1] == ["ConditionalCheckFailed"]:
-                holder = self._holder(run.org_id, run.connection_id)
-                if holder:
-                    raise PushAlreadyRunning(holder) from None
-                raise NotFound("Connection not found") from None
-            raise
-
-    def _holder(self, org_id: str, connection_id: str) -> str | None:
-        item = self.client.get_item(
-            TableName=self._table,
-            Key=connection_key(org_id, connection_id),
-            ProjectionExpression="activePushRunId",
-            ConsistentRead=True,
-        ).get("Item")
-        return from_item(item).get("activePushRunId") if item else None
+        start_locked_run(
+            self.client,
+            self._table,
+            org_id=run.org_id,
+            connection_id=run.connection_id,
+            lock=LOCK,
+            run_item=run_key(run.org_id, run.id) | to_item(record),
+            run_id=run.id,
+            idempotency=idempotency,
+            already_running=PushAlreadyRunning,
+        )
 
     def _release_finished_holder(self, run: PushRun) -> None:
         """A lock left by a run that ended without releasing it (a crash in between) is freed."""
-        holder = self._holder(run.org_id, run.connection_id)
+        holder = lock_holder(self.client, self._table, run.org_id, run.connection_id, LOCK)
         if holder:
             previous = self.get(run.org_id, holder)
             if previous is None or previous.status is not RunStatus.RUNNING:
-                self._release(run.org_id, run.connection_id, holder)
+                release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, holder)
 
     def get(self, org_id: str, run_id: str) -> PushRun | None:
         item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
@@ -248,21 +184,8 @@ class DynamoPushRepository:
             if _condition_failed(error):
                 return None
             raise
-        self._release(run.org_id, run.connection_id, run.id)
+        release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, run.id)
         return _run(response["Attributes"])
-
-    def _release(self, org_id: str, connection_id: str, run_id: str) -> None:
-        try:
-            self.client.update_item(
-                TableName=self._table,
-                Key=connection_key(org_id, connection_id),
-                UpdateExpression="REMOVE activePushRunId",
-                ConditionExpression="activePushRunId = :run",
-                ExpressionAttributeValues={":run": {"S": run_id}},
-            )
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
 
     # -- activations --------------------------------------------------------------------------------
 

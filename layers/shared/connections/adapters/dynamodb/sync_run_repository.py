@@ -14,20 +14,21 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import connection_key, idempotency_key, org_partition
+from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
 from connections.adapters.dynamodb.table_client import (
+    TableRepository,
     cancellation_codes,
-    dynamodb_client,
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
-from connections.domain.errors import NotFound, SyncAlreadyRunning
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.errors import SyncAlreadyRunning
+from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import PageResult, RunStatus, SyncRun
 from connections.ports.sync_run_repository import PageRecord, PageState
 
 RUN_TTL_SECONDS = 30 * 24 * 3600
-IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+LOCK = "activeSyncRunId"
 _RUN_FIELDS = {
     "status": "status",
     "total_items": "totalItems",
@@ -83,36 +84,14 @@ def _is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-class DynamoSyncRunRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class DynamoSyncRunRepository(TableRepository):
     def active_run_id(self, org_id: str, connection_id: str) -> str | None:
-        item = self.client.get_item(
-            TableName=self._table,
-            Key=connection_key(org_id, connection_id),
-            ProjectionExpression="activeSyncRunId",
-            ConsistentRead=True,
-        ).get("Item")
-        return from_item(item).get("activeSyncRunId") if item else None
+        return lock_holder(self.client, self._table, org_id, connection_id, LOCK)
 
     def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        item = self.client.get_item(
-            TableName=self._table,
-            Key=idempotency_key(org_id, idempotency.operation, idempotency.key),
-            ConsistentRead=True,
-        ).get("Item")
-        return from_item(item)["resultId"] if item else None
+        return replay_of(self.client, self._table, org_id, idempotency)
 
     def start(self, run: SyncRun, idempotency: IdempotencyClaim | None) -> None:
-        expires = int(time.time()) + RUN_TTL_SECONDS
         record = {
             "id": run.id,
             "orgId": run.org_id,
@@ -128,59 +107,19 @@ class DynamoSyncRunRepository:
             "errorCount": 0,
             "duplicateCount": 0,
             "trigger": run.trigger,
-            "ttl": expires,
+            "ttl": int(time.time()) + RUN_TTL_SECONDS,
         }
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": connection_key(run.org_id, run.connection_id),
-                    "UpdateExpression": "SET activeSyncRunId = :run",
-                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(activeSyncRunId)",
-                    "ExpressionAttributeValues": {":run": {"S": run.id}},
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": run_key(run.org_id, run.id) | to_item(record),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-        if idempotency is not None:
-            marker = to_item(
-                {
-                    "resultId": run.id,
-                    "fingerprint": idempotency.fingerprint,
-                    "ttl": int(time.time()) + IDEMPOTENCY_TTL_SECONDS,
-                }
-            )
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": idempotency_key(run.org_id, idempotency.operation, idempotency.key) | marker,
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
-        except ClientError as error:
-            if not is_transaction_cancelled(error):
-                raise
-            codes = cancellation_codes(error)
-            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-                replayed = self.replay_of(run.org_id, idempotency)
-                if replayed:
-                    raise IdempotentReplay(replayed, idempotency.fingerprint) from None
-            if codes[:1] == ["ConditionalCheckFailed"]:
-                active = self.active_run_id(run.org_id, run.connection_id)
-                if active:
-                    raise SyncAlreadyRunning(active) from None
-                raise NotFound("Connection not found") from None
-            raise
+        start_locked_run(
+            self.client,
+            self._table,
+            org_id=run.org_id,
+            connection_id=run.connection_id,
+            lock=LOCK,
+            run_item=run_key(run.org_id, run.id) | to_item(record),
+            run_id=run.id,
+            idempotency=idempotency,
+            already_running=SyncAlreadyRunning,
+        )
 
     def get(self, org_id: str, run_id: str) -> SyncRun | None:
         item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
@@ -347,14 +286,4 @@ class DynamoSyncRunRepository:
 
     def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
         """Free the connection for the next sync, if this run still holds it."""
-        try:
-            self.client.update_item(
-                TableName=self._table,
-                Key=connection_key(org_id, connection_id),
-                UpdateExpression="REMOVE activeSyncRunId",
-                ConditionExpression="activeSyncRunId = :run",
-                ExpressionAttributeValues={":run": {"S": run_id}},
-            )
-        except ClientError as error:
-            if not _is_condition_failure(error):
-                raise
+        release_lock(self.client, self._table, org_id, connection_id, LOCK, run_id)

@@ -87,3 +87,17 @@ def batch_put(client: Any, table: str, items: list[dict[str, Any]], attempts: in
             _backoff(attempt)
         else:
             raise RuntimeError("DynamoDB left items unprocessed after retries")
+
+
+class TableRepository:
+    """Base of the repositories: the table's name and a client made on first use (or injected)."""
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self._table = table_name
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = dynamodb_client()
+        return self._client

@@ -19,10 +19,10 @@ from botocore.exceptions import ClientError
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
 from connections.adapters.dynamodb.keys import org_partition
 from connections.adapters.dynamodb.table_client import (
+    TableRepository,
     batch_get,
     batch_put,
     cancellation_codes,
-    dynamodb_client,
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
@@ -118,17 +118,7 @@ def topic_from_item(item: dict[str, Any]) -> Topic:
     )
 
 
-class DynamoTopicRepository:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self._table = table_name
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = dynamodb_client()
-        return self._client
-
+class DynamoTopicRepository(TableRepository):
     # -- ingest -------------------------------------------------------------------------------------
 
     def ingest(

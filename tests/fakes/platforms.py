@@ -236,6 +236,7 @@ class TradeDeskFake:
             for s in sample_segments(3, "ttd")
         }
         self.rate_batches: list[dict[str, Any]] = []
+        self.refused_rates: set[str] = set()  # ProviderElementIds whose rate lines come back as FailedLines
         server.route("POST", TTD_AUTH_PATH, self._authenticate)
         server.route("POST", TTD_QUERY_PATH, self._authorised(self._query))
         server.route("POST", TTD_ELEMENTS_PATH, self._authorised(self._create))
@@ -314,7 +315,13 @@ class TradeDeskFake:
         if (refused := self._owned(body)) is not None:
             return refused
         self.rate_batches.append(body)
-        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}"})
+        refused = [
+            {"ItemNumber": str(number), "ErrorCode": "IncorrectContent", "Message": "CPM is below the provider floor"}
+            for number, rate in enumerate(body.get("DataRates", []))
+            if rate.get("ProviderElementId") in self.refused_rates
+        ]
+        # Like the real API: a 200 that lists the rows it refused.
+        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}", "FailedLines": refused or None})
 
     def _listing(self, request: RecordedRequest) -> FakeResponse:
         listed = list(self.elements.values())

@@ -157,6 +157,18 @@ def test_ttd_create_carries_provider_ids_and_rates(push_api: ApiClient) -> None:
     assert {rate["DataRates"][0]["CPMRate"]["CurrencyCode"] for rate in rates} == {"EUR"}
 
 
+def test_ttd_failed_lines_in_a_200_are_errors(push_api: ApiClient) -> None:
+    topic_ids = create_topics(push_api, 4)
+    with outbound_connection(push_api, "tradedesk") as (connection_id, fake):
+        fake.refused_rates = {topic_ids[1]}
+        status, batches = push_all(push_api, connection_id, topic_ids, cpm=0.01)
+
+    results = {result["topicId"]: result for batch in batches for result in batch["results"]}
+    assert (status["successCount"], status["errorCount"]) == (3, 1)
+    assert results[topic_ids[1]]["status"] == "error"
+    assert "CPM is below the provider floor" in results[topic_ids[1]]["error"]
+
+
 def test_run_rules_cancel_and_cross_org(push_api: ApiClient, token_issuer) -> None:
     topic_ids = create_topics(push_api, 30)
     with outbound_connection(push_api, "custom_api") as (connection_id, fake):

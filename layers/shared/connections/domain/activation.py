@@ -41,6 +41,8 @@ class Activation:
     engine_version_at_push: str | None = None
     activated_at: str | None = None
     last_error: str | None = None
+    # The template the last push asked for (None: the connection's template_key at the time of reading).
+    template_key: str | None = None
 
     def changed(self, **changes: Any) -> Activation:
         return replace(self, **changes)

@@ -43,6 +43,8 @@ from connections.ports.topic_repository import TopicRepository
 
 # A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.
 CLAIM_LEASE_SECONDS = 120.0
+# A "now" after every lease: finds pending activations whether claimed or not.
+LEASES_IGNORED = float(2**40)
 # Calls to one platform in flight at once within a batch (The Trade Desk allows 4).
 PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
 
@@ -133,9 +135,16 @@ class PushService:
             assert idempotency is not None
             return self._replayed(caller.org_id, idempotency, replay)
         existing = self._pushes.activations_for(caller.org_id, connection.id, topic_ids)
-        self._pushes.put_activations(
-            [self._pending(connection, run, topics[topic_id], existing.get(topic_id), now) for topic_id in topic_ids]
-        )
+        try:
+            self._pushes.put_activations(
+                [
+                    self._pending(connection, run, topics[topic_id], existing.get(topic_id), now)
+                    for topic_id in topic_ids
+                ]
+            )
+        except Exception:
+            self._pushes.finish(run, RunStatus.FAILED, self._clock())  # frees the connection for a retry
+            raise
         return run
 
     def _pending(
@@ -165,6 +174,8 @@ class PushService:
         if run.status is not RunStatus.RUNNING:
             raise Conflict(f"Push run is {run.status.value}; no more batches can be pushed")
         connection = self._outbound_connection(caller.org_id, connection_id)
+        # Before any claim: a connection that cannot build its destination must not hold segments.
+        destination = self._open_destination(connection)
         token = uuid.uuid4().hex
         claimed = [
             activation
@@ -172,11 +183,11 @@ class PushService:
             if self._pushes.claim(activation, run.id, token, CLAIM_LEASE_SECONDS)
         ]
         if not claimed:
-            if run.pending_count == 0:
+            if not self._pushes.pending_for_run(run, 1, LEASES_IGNORED):
+                # Nothing pending, claimed or not: the run is over (its start may have been cut short).
                 return BatchOutcome(self._pushes.finish(run, RunStatus.COMPLETED, self._clock()) or run, [])
             raise Conflict("Every pending segment of this run is being pushed by another call; poll the status")
         topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in claimed])
-        destination = self._open_destination(connection)
         workers = PLATFORM_CONCURRENCY[connection.platform]
         with ThreadPoolExecutor(max_workers=min(workers, len(claimed))) as pool:
             pushed = list(
@@ -245,6 +256,7 @@ class PushService:
             topic_name=topic.name,
             activated_at=activation.activated_at or now,
             last_error=None,
+            template_key=run.template_key,
             updated_at=now,
         )
 
@@ -294,8 +306,9 @@ class PushService:
         topic, connection = topics.get(activation.topic_id), connections.get(activation.connection_id)
         current_name = current_engine = None
         if topic is not None and connection is not None:
+            template_key = activation.template_key or connection.config.get("template_key")
             try:
-                current_name = segment_name(topic, connection.platform, connection.config.get("template_key"))
+                current_name = segment_name(topic, connection.platform, template_key)
             except InvalidInput:
                 current_name = None
             current_engine = topic.classification.engine_version if topic.classification else None

@@ -48,9 +48,10 @@ class NameRules:
     refused: re.Pattern[str]
 
 
-# Control characters never; the named platforms also refuse markup and quote characters in names.
+# Control characters never; the named platforms also refuse markup openers and quote characters.
+# ">" stays: it is the taxonomy path separator the default templates use.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MARKUP = re.compile(r"[\x00-\x1f\x7f<>\"\\{}|^`]")
+_MARKUP = re.compile(r"[\x00-\x1f\x7f<\"\\{}|^`]")
 NAME_RULES: Mapping[Platform, NameRules] = {
     Platform.LIVERAMP: NameRules(255, 1000, _MARKUP),
     Platform.TRADEDESK: NameRules(128, 1024, _MARKUP),

@@ -54,6 +54,7 @@ _ACTIVATION_FIELDS = {
     "engine_version_at_push": "engineVersionAtPush",
     "activated_at": "activatedAt",
     "last_error": "lastError",
+    "template_key": "templateKey",
 }
 
 

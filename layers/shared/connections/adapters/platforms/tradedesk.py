@@ -25,16 +25,18 @@ version (default https://api.thetradedesk.com/v3).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.auth import RequestAuth, StaticHeaderAuth, TokenAuth
 from connections.adapters.platforms.authorized_client import NO_RESEND, AuthorizedClient, join_url
-from connections.adapters.platforms.platform_errors import IncompleteConnection
+from connections.adapters.platforms.platform_errors import IncompleteConnection, platform_message
 from connections.adapters.platforms.token_cache import IssuedToken, TokenCache, token_cache_key
 from connections.adapters.platforms.token_requests import request_token
 from connections.domain.deadline import Deadline
+from connections.domain.outbound_errors import UpstreamStatusError
 from connections.ports.platforms import PushedSegment, SegmentSpec
 
 DISPLAY_NAME = "The Trade Desk"
@@ -83,6 +85,16 @@ def tradedesk_auth(
     )
 
 
+def refuse_failed_lines(document: Any) -> None:
+    """The Trade Desk answers 200 with ``FailedLines`` for rows it refused: those are errors, not successes."""
+    failed = document.get("FailedLines") if isinstance(document, dict) else None
+    if not failed:
+        return
+    first = failed[0] if isinstance(failed[0], dict) else {}
+    reason = platform_message(json.dumps({"message": first.get("Message") or first.get("ErrorCode") or ""}).encode())
+    raise UpstreamStatusError(422, f"The Trade Desk refused the segment: {reason or 'failed line'}")
+
+
 class TradeDeskDestination:
     """Pushes segments into a data provider's third-party data taxonomy."""
 
@@ -117,7 +129,9 @@ class TradeDeskDestination:
 
     def create_segment(self, segment: SegmentSpec, deadline: Deadline) -> PushedSegment:
         url = join_url(self._api, "thirdpartydata")
-        self._client.send("POST", url, deadline, json=self.element(segment), retry=NO_RESEND)
+        refuse_failed_lines(
+            self._client.send("POST", url, deadline, json=self.element(segment), retry=NO_RESEND).json()
+        )
         self._stage_rate(segment, deadline)
         return PushedSegment(segment.external_id)
 
@@ -144,4 +158,7 @@ class TradeDeskDestination:
             "CPMRate": {"Amount": cpm, "CurrencyCode": segment.currency or self._config.get("currency") or "USD"},
         }
         batch = {"ProviderId": provider_id, "DataRates": [rate]}
-        self._client.send("POST", join_url(self._api, "datarate/batch"), deadline, json=batch, retry=NO_RESEND)
+        response = self._client.send(
+            "POST", join_url(self._api, "datarate/batch"), deadline, json=batch, retry=NO_RESEND
+        )
+        refuse_failed_lines(response.json())

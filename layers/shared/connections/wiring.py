@@ -15,12 +15,17 @@ from connections.domain.connection_service import ConnectionService
 from connections.domain.connection_testing import ConnectionTester
 from connections.domain.errors import Unauthenticated
 from connections.domain.push_service import PushService
+from connections.domain.scheduled_sync import ScheduledSyncs
+from connections.domain.sync_page_worker import SyncPageWorker
 from connections.domain.sync_service import SyncService
 from connections.domain.topic_library import TopicLibrary
 from connections.ports.classifier import Classifier
 from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
 from connections.ports.session_verifier import SessionVerifier
+from connections.ports.sync_page_queue import SyncPageQueue
+from connections.ports.sync_run_repository import SyncRunRepository
+from connections.ports.sync_schedules import SyncSchedules
 from connections.settings import settings
 
 
@@ -44,7 +49,7 @@ def credential_cipher() -> CredentialCipher:
 def connection_service(handles_credentials: bool = False) -> ConnectionService:
     """The connection service; only functions that write credentials ask for the cipher."""
     cipher = credential_cipher() if handles_credentials else None
-    return ConnectionService(connection_repository(), cipher)
+    return ConnectionService(connection_repository(), cipher, schedules=sync_schedules())
 
 
 @cache
@@ -84,7 +89,7 @@ def platform_clients() -> PlatformClients:
 
 @cache
 def connection_tester() -> ConnectionTester:
-    return ConnectionTester(connection_repository(), credential_cipher(), platform_clients())
+    return ConnectionTester(connection_repository(), decrypted_credentials, platform_clients())
 
 
 @cache
@@ -141,3 +146,45 @@ def push_repository() -> DynamoPushRepository:
 @cache
 def push_service() -> PushService:
     return PushService(connection_repository(), push_repository(), topic_repository(), open_destination)
+
+
+# -- scheduled syncs ---------------------------------------------------------------------------------
+
+
+@cache
+def sync_schedules() -> SyncSchedules | None:
+    """EventBridge Scheduler schedules, for the functions given the schedule settings (create, update,
+    delete); None elsewhere. The client is made on first use."""
+    from connections.adapters.scheduling.eventbridge_sync_schedules import EventBridgeSyncSchedules
+
+    config = settings()
+    if not (config.schedule_group and config.scheduler_role_arn and config.scheduled_sync_function_arn):
+        return None
+    return EventBridgeSyncSchedules(
+        config.schedule_group, config.scheduled_sync_function_arn, config.scheduler_role_arn
+    )
+
+
+@cache
+def sync_page_queue() -> SyncPageQueue:
+    from connections.adapters.scheduling.sqs_sync_page_queue import SqsSyncPageQueue
+
+    queue_url = settings().sync_page_queue_url
+    if not queue_url:
+        raise RuntimeError("SYNC_PAGE_QUEUE_URL is not set for this function")
+    return SqsSyncPageQueue(queue_url)
+
+
+@cache
+def scheduled_syncs() -> ScheduledSyncs:
+    return ScheduledSyncs(sync_service(), connection_repository(), sync_run_repository(), sync_page_queue())
+
+
+def sync_service_over(runs: SyncRunRepository) -> SyncService:
+    """A sync service over ``runs`` (the page worker watches its run writes through a wrapper)."""
+    return SyncService(connection_repository(), runs, topic_repository(), open_source, classifier)
+
+
+@cache
+def sync_page_worker() -> SyncPageWorker:
+    return SyncPageWorker(sync_service_over, sync_run_repository(), sync_page_queue())

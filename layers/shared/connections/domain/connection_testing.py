@@ -21,7 +21,6 @@ from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id
 from connections.domain.outbound_errors import OutboundError
 from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, ConnectionStatus
 from connections.ports.connection_repository import ConnectionRepository
-from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.platforms import PlatformClients
 
 MAX_SAMPLE_BYTES = 8 * 1024
@@ -41,12 +40,12 @@ class ConnectionTester:
     def __init__(
         self,
         repository: ConnectionRepository,
-        cipher: CredentialCipher,
+        credentials: Callable[[Connection], dict[str, str]],
         platforms: PlatformClients,
         clock: Callable[[], str] = utc_now,
     ) -> None:
         self._repository = repository
-        self._cipher = cipher
+        self._credentials = credentials  # decrypts; raises CredentialsUnreadable for a foreign ciphertext
         self._platforms = platforms
         self._clock = clock
 
@@ -67,12 +66,6 @@ class ConnectionTester:
         status = ConnectionStatus.ACTIVE if result["success"] else ConnectionStatus.ERROR
         self._repository.record_test_result(connection, self._clock(), status, result.get("error"))
         return result
-
-    def _credentials(self, connection: Connection) -> dict[str, str]:
-        ciphertext = self._repository.get_encrypted_credentials(connection.org_id, connection.id)
-        if not ciphertext:
-            return {}
-        return self._cipher.decrypt(ciphertext, org_id=connection.org_id, connection_id=connection.id)
 
     def _check(self, connection: Connection, credentials: dict[str, str], deadline: Deadline) -> dict[str, Any]:
         result: dict[str, Any] = {"success": True}

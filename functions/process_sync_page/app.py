@@ -6,8 +6,8 @@ its stored result and changes nothing.
 
 from pydantic import Field
 
-from connections.domain.connection import StrictBody
 from connections.domain.deadline import Deadline
+from connections.domain.strict_body import StrictBody
 from connections.http.resolver import api_handler, build_resolver, current_caller, optional_request_body
 from connections.observability import MetricUnit, logger, metrics
 from connections.wiring import sync_service

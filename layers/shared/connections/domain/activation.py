@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from connections.domain.connection import StrictBody
+from connections.domain.strict_body import StrictBody
 from connections.domain.sync_run import RunStatus
 
 BATCH_SIZE = 25

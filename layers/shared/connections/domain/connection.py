@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
+from connections.domain.strict_body import StrictBody
 
 ConnectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 CredentialValue = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
@@ -60,11 +61,6 @@ class Connection:
 
     def changed(self, **changes: Any) -> Connection:
         return replace(self, **changes)
-
-
-class StrictBody(BaseModel):
-    # strict: "2.5" is not a number and "true" is not a boolean; extra="forbid": unknown fields are a 400.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class CreateConnectionRequest(StrictBody):

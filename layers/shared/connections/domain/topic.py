@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from connections.domain.classification import Classification
-from connections.domain.connection import StrictBody
+from connections.domain.strict_body import StrictBody
 
 
 class TopicSource(StrEnum):

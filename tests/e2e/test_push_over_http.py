@@ -411,12 +411,6 @@ class GatedCustomApi(CustomApiFake):
         return super()._create(request)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Starting a run rewrites its activations whole, dropping the claim of a cancelled run's "
-    "batch still in flight: that batch's outcomes are then discarded and the new run creates the "
-    "same segments again",
-)
 def test_a_run_started_after_cancel_does_not_create_in_flight_segments_again(
     local_stack: LocalStack, session: PushClient, org: str, topic_ids: list[str]
 ) -> None:
@@ -431,26 +425,25 @@ def test_a_run_started_after_cancel_does_not_create_in_flight_segments_again(
                 in_flight = pool.submit(pusher.push, connection_id, first_run)
                 assert fake.waiting.acquire(timeout=30), "no segment create reached the platform"
                 cancelled = session.cancel(connection_id, first_run)
-                second_run = session.start_run(connection_id, topics)
+                # The cancelled run's batch still holds its segments: a new run must wait for it.
+                refused = session.start(connection_id, topics)
                 fake.gate.set()
                 first_batch = in_flight.result(timeout=60)
         finally:
             fake.gate.set()
             pusher.close()
+        second_run = session.start_run(connection_id, topics)
         status, _ = session.drive(connection_id, second_run)
         creates = creates_per_segment("custom_api", fake)
 
     assert cancelled.status_code == 200, cancelled.text
+    assert refused.status_code == 409, refused.text
+    assert "still being pushed" in refused.json()["error"]
     assert first_batch.status_code == 200, first_batch.text
     assert status["status"] == "completed"
     assert [topic_id for topic_id, seen in creates.items() if seen > 1] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The Trade Desk's create is two calls; when the rate call fails after the element was "
-    "created, the retry creates the element again and The Trade Desk refuses it as existing",
-)
 def test_ttd_rate_failure_after_the_element_is_created_is_retried_without_a_second_create(
     session: PushClient, topic_ids: list[str]
 ) -> None:
@@ -463,4 +456,6 @@ def test_ttd_rate_failure_after_the_element_is_created_is_retried_without_a_seco
     results = [result for batch in batches for result in batch["results"]]
     assert [result.get("error") for result in results if result["status"] == "error"] == []
     assert_completed(status, 5)
-    assert sum(creates.values()) == 5
+    # The retry's create is refused as existing and becomes an update: one element per topic.
+    assert len(fake.elements) - 3 == 5  # the fake starts with 3 elements of its own
+    assert sum(creates.values()) == 6

@@ -43,6 +43,8 @@ class Activation:
     last_error: str | None = None
     # The template the last push asked for (None: the connection's template_key at the time of reading).
     template_key: str | None = None
+    # Until when a push call holds this activation (epoch seconds; 0 when none does).
+    claimed_until: float = 0.0
 
     def changed(self, **changes: Any) -> Activation:
         return replace(self, **changes)

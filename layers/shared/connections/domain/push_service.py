@@ -116,6 +116,12 @@ class PushService:
                 f"Unknown topic ids: {shown}",
                 [FieldProblem("segmentIds", f"unknown topic id '{topic_id}'") for topic_id in unknown[:100]],
             )
+        existing = self._pushes.activations_for(caller.org_id, connection.id, topic_ids)
+        in_flight = sum(activation.claimed_until > time.time() for activation in existing.values())
+        if in_flight:
+            # A cancelled run's batch is still talking to the platform; resetting its activations now
+            # would drop its claims and push those segments a second time.
+            raise Conflict(f"{in_flight} of these segments are still being pushed by an earlier run; retry shortly")
         now = self._clock()
         run = PushRun(
             id=new_id(RUN_PREFIX),
@@ -134,7 +140,6 @@ class PushService:
         except IdempotentReplay as replay:
             assert idempotency is not None
             return self._replayed(caller.org_id, idempotency, replay)
-        existing = self._pushes.activations_for(caller.org_id, connection.id, topic_ids)
         try:
             self._pushes.put_activations(
                 [

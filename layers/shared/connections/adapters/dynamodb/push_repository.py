@@ -68,6 +68,7 @@ def _activation(item: dict[str, Any]) -> Activation:
     values = from_item(item)
     fields: dict[str, Any] = {field: values.get(name) for field, name in _ACTIVATION_FIELDS.items()}
     fields["status"] = ActivationStatus(values["status"])
+    fields["claimed_until"] = float(values.get("leaseExpires") or 0) if values.get("claimToken") else 0.0
     return Activation(**fields)
 
 

@@ -129,9 +129,15 @@ class TradeDeskDestination:
 
     def create_segment(self, segment: SegmentSpec, deadline: Deadline) -> PushedSegment:
         url = join_url(self._api, "thirdpartydata")
-        refuse_failed_lines(
-            self._client.send("POST", url, deadline, json=self.element(segment), retry=NO_RESEND).json()
-        )
+        try:
+            created = self._client.send("POST", url, deadline, json=self.element(segment), retry=NO_RESEND)
+        except UpstreamStatusError as refusal:
+            # Our ProviderElementId is the topic id, so an element that "already exists" is this very
+            # segment: an earlier create whose rate call failed, or another connection to the provider.
+            if refusal.status == 400 and "already exists" in refusal.message.lower():
+                return self.update_segment(segment.external_id, segment, deadline)
+            raise
+        refuse_failed_lines(created.json())
         self._stage_rate(segment, deadline)
         return PushedSegment(segment.external_id)
 

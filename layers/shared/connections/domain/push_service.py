@@ -287,9 +287,9 @@ class PushService:
     def list_activations(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
         activations = [
             activation
-            for activation in self._pushes.list_activations(caller.org_id)
-            if (filters.connectionId is None or activation.connection_id == filters.connectionId)
-            and (filters.platform is None or activation.platform == filters.platform)
+            # Activations sort under their connection: one connection's list is one narrow query.
+            for activation in self._pushes.list_activations(caller.org_id, filters.connectionId)
+            if (filters.platform is None or activation.platform == filters.platform)
             and (filters.status is None or activation.status is filters.status)
         ]
         topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in activations])

@@ -49,6 +49,6 @@ class PushRepository(Protocol):
         """Close a running run and free its connection (None when it was no longer running)."""
         ...
 
-    def list_activations(self, org_id: str) -> list[Activation]:
-        """Every activation of the organisation."""
+    def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
+        """Every activation of the organisation (of one connection, when given)."""
         ...

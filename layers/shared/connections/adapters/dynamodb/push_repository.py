@@ -276,14 +276,12 @@ class DynamoPushRepository(TableRepository):
             raise
         return True
 
-    def list_activations(self, org_id: str) -> list[Activation]:
+    def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
+        prefix = ACTIVATION_PREFIX_SK + (f"{connection_id}#" if connection_id else "")
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": org_partition(org_id)},
-                ":prefix": {"S": ACTIVATION_PREFIX_SK},
-            },
+            "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": prefix}},
         }
         activations: list[Activation] = []
         while True:

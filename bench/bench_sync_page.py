@@ -180,8 +180,8 @@ class Api:
 
 
 def fresh_table() -> None:
-    """Drop and re-create the table, so every measurement writes into an equally empty table (moto
-    copies a whole table on each transaction: a table grown by earlier repetitions would slow later ones)."""
+    """Drop and re-create the table, so every measurement writes into an equally empty table (moto's
+    work per call grows with the table: one grown by earlier repetitions would slow later ones)."""
     import boto3
 
     from local.provision import create_table
@@ -455,7 +455,7 @@ def render(results: Results) -> str:
             "  the attributes of a topic item (keys, bookkeeping, the segment's fields, a classification map),",
             f"  written with boto3 `batch_write_item` in batches of {BATCH_WRITE_LIMIT} into the same table.",
             "- The table is dropped and re-created before each repetition of each variant, so every one writes",
-            "  into an equally empty table (moto copies the whole table for each transaction). One untimed",
+            "  into an equally empty table (moto's work per call grows with the table). One untimed",
             f"  warm-up per page size first; {REPETITIONS} repetitions, interleaved, alternating whether the",
             f"  endpoint or the bare work goes first; medians. 1-minute load average {results.load:.1f} when measured.",
             "- **Ratio**: the row's median over the bare work's median at the same page size. **DynamoDB ms**:",

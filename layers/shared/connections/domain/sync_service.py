@@ -140,7 +140,7 @@ class SyncService:
         token = uuid.uuid4().hex
         page, claim = self._claim(run, page, token)
         if claim is not None and claim.state is PageState.DONE and claim.result:
-            return PageOutcome(run, claim.result)
+            return PageOutcome(self._latest(run), claim.result)
         return self._process_claimed(run, page, token, deadline)
 
     def _claim(self, run: SyncRun, page: int | None, token: str) -> tuple[int, PageRecord | None]:

@@ -192,6 +192,8 @@ class SyncService:
             stored = self._runs.pages(run.org_id, run.id).get(page)
             latest = self._runs.get(run.org_id, run.id) or run
             return PageOutcome(latest, stored.result if stored else None, page=page)
+        if updated.status is not RunStatus.RUNNING:
+            return PageOutcome(updated, result)
         return PageOutcome(self._complete_if_done(updated, page, result), result)
 
     def _page_failed(self, run: SyncRun, page: int, token: str, message: str) -> PageOutcome:

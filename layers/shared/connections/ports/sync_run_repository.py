@@ -57,7 +57,8 @@ class SyncRunRepository(Protocol):
         ...
 
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
-        """Mark the page done and add its counts to the run in one transaction.
+        """Mark the page done and add its counts to the run in one transaction (a running run, or a
+        cancelled one whose page was in flight).
 
         Returns the updated run, or None when the claim was lost (another call finished the page).
         """

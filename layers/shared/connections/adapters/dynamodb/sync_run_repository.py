@@ -242,7 +242,9 @@ class DynamoSyncRunRepository(TableRepository):
                     "Key": run_key(run.org_id, run.id),
                     "UpdateExpression": "SET updatedAt = :now REMOVE lastError "
                     "ADD processedPages :one, successCount :inserted, duplicateCount :duplicates, errorCount :errors",
-                    "ConditionExpression": "#status = :running",
+                    # A page that was in flight when its run was cancelled still counts: its topics
+                    # are in the library, and the counts must say so.
+                    "ConditionExpression": "#status IN (:running, :cancelled)",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {
                         ":now": {"S": now},
@@ -251,6 +253,7 @@ class DynamoSyncRunRepository(TableRepository):
                         ":duplicates": {"N": str(result.duplicates)},
                         ":errors": {"N": str(result.errors)},
                         ":running": {"S": RunStatus.RUNNING.value},
+                        ":cancelled": {"S": RunStatus.CANCELLED.value},
                     },
                 }
             },

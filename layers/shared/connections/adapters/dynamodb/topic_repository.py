@@ -34,6 +34,7 @@ from connections.ports.topic_repository import IngestKind, IngestOutcome
 TOPIC_PREFIX_SK = "TOPIC#"
 # Drafts per claim transaction: at most two key items each, within the 100-item transaction limit.
 CLAIMS_PER_TRANSACTION = 50
+ENRICHMENTS_PER_TRANSACTION = 100
 _MAX_KEY_TEXT = 400
 
 
@@ -157,9 +158,14 @@ class DynamoTopicRepository(TableRepository):
         batch_put(self.client, self._table, topic_items)
         for index, topic_id in claimed.items():
             outcomes[index] = IngestOutcome(IngestKind.INSERTED, topic_id)
-        for index, outcome in outcomes.items():
-            if enrich_duplicates and outcome.kind is IngestKind.DUPLICATE:
-                self._enrich(org_id, connection_id, drafts[index], outcome.topic_id, now, index in unlinked)
+        if enrich_duplicates:
+            duplicates = [index for index, outcome in outcomes.items() if outcome.kind is IngestKind.DUPLICATE]
+            self._enrich_all(
+                org_id, connection_id, [(drafts[index], outcomes[index].topic_id) for index in duplicates], now
+            )
+            for index in duplicates:
+                if index in unlinked:
+                    self._link_external(org_id, connection_id, drafts[index], outcomes[index].topic_id)
         return [outcomes[index] for index in range(len(drafts))]
 
     def _existing_keys(
@@ -274,17 +280,17 @@ class DynamoTopicRepository(TableRepository):
         } | _draft_values(draft)
         return _key(org_id, TOPIC_PREFIX_SK + topic_id) | to_item(values)
 
-    def _enrich(
-        self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str, link_external: bool
-    ) -> None:
-        """Fill the fields the existing topic lacks and note that the segment was seen again."""
+    def _enrichment(
+        self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str
+    ) -> dict[str, Any]:
+        """The update that fills the fields the topic lacks and notes that the segment was seen again."""
         fields = _draft_values(draft)
         if connection_id and draft.external_id:
             fields |= {"connectionId": connection_id, "externalId": draft.external_id}
         names = {f"#f{position}": name for position, name in enumerate(fields)}
         values = {f":f{position}": to_attribute(value) for position, value in enumerate(fields.values())}
         fills = [f"#f{position} = if_not_exists(#f{position}, :f{position})" for position in range(len(fields))]
-        request: dict[str, Any] = {
+        update: dict[str, Any] = {
             "TableName": self._table,
             "Key": _key(org_id, TOPIC_PREFIX_SK + topic_id),
             "UpdateExpression": "SET " + ", ".join(["lastSeenAt = :now", "updatedAt = :now", *fills]),
@@ -292,25 +298,52 @@ class DynamoTopicRepository(TableRepository):
             "ExpressionAttributeValues": values | {":now": {"S": now}},
         }
         if names:
-            request["ExpressionAttributeNames"] = names
-        try:
-            self.client.update_item(**request)
-        except ClientError as error:
-            # A key item whose topic item is not written yet (its page is mid-flight): nothing to enrich.
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        external = _external_key(org_id, connection_id, draft)
-        if link_external and external is not None:
-            # Matched by name: remember the external id too, so a later rename still deduplicates.
+            update["ExpressionAttributeNames"] = names
+        return update
+
+    def _enrich_all(
+        self, org_id: str, connection_id: str | None, duplicates: list[tuple[TopicDraft, str]], now: str
+    ) -> None:
+        """Enrich duplicates in transactions of up to 100 updates (one round trip per 100, not per item)."""
+        updates: dict[str, dict[str, Any]] = {}
+        for draft, topic_id in duplicates:
+            # One update per topic: a transaction may not touch an item twice.
+            updates.setdefault(topic_id, self._enrichment(org_id, connection_id, draft, topic_id, now))
+        pending = list(updates.values())
+        for start in range(0, len(pending), ENRICHMENTS_PER_TRANSACTION):
+            chunk = pending[start : start + ENRICHMENTS_PER_TRANSACTION]
             try:
-                self.client.put_item(
-                    TableName=self._table,
-                    Item=external | to_item({"topicId": topic_id, "insertedBy": "enrich"}),
-                    ConditionExpression="attribute_not_exists(pk)",
+                retry_transaction_conflicts(
+                    partial(self.client.transact_write_items, TransactItems=[{"Update": update} for update in chunk])
                 )
             except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                if not is_transaction_cancelled(error):
                     raise
+                # Some topic item is not written yet (its page is mid-flight): enrich the rest one by one.
+                for update in chunk:
+                    self._enrich_one(update)
+
+    def _enrich_one(self, update: dict[str, Any]) -> None:
+        try:
+            self.client.update_item(**update)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def _link_external(self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str) -> None:
+        """A duplicate found by name: remember its external id too, so a later rename still deduplicates."""
+        external = _external_key(org_id, connection_id, draft)
+        if external is None:
+            return
+        try:
+            self.client.put_item(
+                TableName=self._table,
+                Item=external | to_item({"topicId": topic_id, "insertedBy": "enrich"}),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     # -- reads --------------------------------------------------------------------------------------
 

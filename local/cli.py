@@ -4,6 +4,7 @@
     connections-dev api-key --org ORG --scopes sync,activations [--name NAME] [--expires-in-days N]
     connections-dev session-token --org ORG [--user USER] [--role admin] [--ttl-minutes N]
     connections-dev invoke FUNCTION -e events/FILE.json     # like `sam local invoke`
+    connections-dev trigger-sync CONNECTION_ID [--org ORG] [--wait]   # run a scheduled sync now
 
 Every command reads ``PORT`` (API, default 3000) and ``MOTO_PORT`` (moto, default 5000); all but
 ``serve`` work against the stack that a running ``serve`` with the same ports provides.
@@ -28,6 +29,9 @@ DEV_ORG = "org_dev"
 DEV_USER = "user_dev"
 DEV_SCOPES = "sync,activations,topics:read,topics:write"
 DEV_TOKEN_TTL_SECONDS = 24 * 3600
+# Scheduled syncs under `serve`: page worker processes, and how often the scheduler loop looks.
+SYNC_WORKERS_VARIABLE = "LOCAL_SYNC_WORKERS"
+SCHEDULER_TICK_VARIABLE = "LOCAL_SCHEDULER_TICK_SECONDS"
 
 
 class DevStackNotRunning(dev_stack.DevStackError):
@@ -67,7 +71,9 @@ def issue_api_key(org_id: str, scopes: str, name: str, expires_in_days: int | No
     return plaintext
 
 
-def _banner(ports: DevPorts, api_key: str, token: str, reused_moto: bool, origins: str) -> str:
+def _banner(
+    ports: DevPorts, api_key: str, token: str, reused_moto: bool, origins: str, scheduled_syncs: str = ""
+) -> str:
     state = (
         f"State lives in the moto server already running on {ports.moto_url}; it outlives this process."
         if reused_moto
@@ -78,6 +84,7 @@ Connections API (local) listening on {ports.api_url}
   OpenAPI:        {ports.api_url}/openapi.json
   AWS (moto):     {ports.moto_url}  table {dev_stack.TABLE_NAME}
   CORS origins:   {origins or "(CORS off)"}
+  Scheduled syncs: {scheduled_syncs or "(off)"}
 
 Credentials for organisation {DEV_ORG}:
   API key:        {api_key}
@@ -124,7 +131,8 @@ def serve(ports: DevPorts) -> None:
             raise dev_stack.DevStackError(f"Cannot listen on {ports.api_url} ({error.strerror}); set PORT") from None
         api_key = issue_api_key(DEV_ORG, DEV_SCOPES, "make dev")
         token = dev_keys.session_token(signing_key, DEV_ORG, DEV_USER, "admin", DEV_TOKEN_TTL_SECONDS)
-        print(_banner(ports, api_key, token, reused_moto, origins), flush=True)
+        scheduled = _start_scheduled_syncs(resources)
+        print(_banner(ports, api_key, token, reused_moto, origins, scheduled.describe()), flush=True)
         # Explicit handlers: a shell starts background jobs with SIGINT ignored.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _stop_serving)
@@ -134,10 +142,34 @@ def serve(ports: DevPorts) -> None:
             pass
         finally:
             server.server_close()
+            scheduled.stop()
     finally:
         if moto is not None:
             moto.stop()
     print("Stopped.", flush=True)
+
+
+def _start_scheduled_syncs(resources: dev_stack.LocalResources) -> Any:
+    """The local scheduler loop and page workers (their processes get this process's environment)."""
+    from local.scheduled_syncs import LocalScheduledSyncs
+
+    workers = int(os.environ.get(SYNC_WORKERS_VARIABLE) or 2)
+    tick_seconds = float(os.environ.get(SCHEDULER_TICK_VARIABLE) or 10)
+    return LocalScheduledSyncs(resources.sync_page_queue_url, resources.schedule_group, workers, tick_seconds).start()
+
+
+def trigger_sync(ports: DevPorts, org_id: str, connection_id: str, wait: bool, timeout: float) -> Any:
+    """Run a connection's scheduled sync now against the running stack, whose workers process the
+    pages; with ``wait``, also the run's status once it has finished."""
+    from local import scheduled_syncs
+
+    resources = _connect_to_running_stack(ports)
+    dev_stack.apply_function_environment(ports, resources, [scheduled_syncs.SCHEDULED_SYNC_FUNCTION])
+    with contextlib.redirect_stdout(sys.stderr):
+        result = scheduled_syncs.trigger(org_id, connection_id)
+        if wait and isinstance(result, dict) and result.get("runId"):
+            result["run"] = scheduled_syncs.wait_for_run(org_id, result["runId"], resources.table_name, timeout)
+    return result
 
 
 def _function_id(name: str) -> str:
@@ -191,6 +223,14 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("invoke", help="run one function on one event, like `sam local invoke`")
     run.add_argument("function", help="logical id (GetConnectionFunction) or folder name (get_connection)")
     run.add_argument("-e", "--event", required=True, type=Path, help="event JSON file, e.g. events/get.json")
+
+    sync = commands.add_parser(
+        "trigger-sync", help="run a connection's scheduled sync now; the pages go to the running stack's workers"
+    )
+    sync.add_argument("connection_id", help="a connection with config.schedule, e.g. conn_01...")
+    sync.add_argument("--org", default=DEV_ORG, help=f"the connection's organisation (default {DEV_ORG})")
+    sync.add_argument("--wait", action="store_true", help="wait for the run to finish and print its status")
+    sync.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits at most")
     return parser
 
 
@@ -214,6 +254,9 @@ def _run(args: argparse.Namespace, ports: DevPorts) -> None:
         print(dev_keys.session_token(dev_keys.signing_key(), args.org, args.user, args.role, ttl_seconds))
     elif args.command == "invoke":
         print(json.dumps(invoke(ports, args.function, args.event), indent=2, default=str))
+    elif args.command == "trigger-sync":
+        result = trigger_sync(ports, args.org, args.connection_id, args.wait, args.timeout)
+        print(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -16,13 +16,24 @@ from typing import Any
 
 from local.api_gateway import LAYER_PATH
 from local.dev_keys import AUTHORIZED_PARTY, SESSION_ISSUER
-from local.provision import LocalResources, create_credentials_key, create_table
+from local.provision import (
+    LocalResources,
+    create_credentials_key,
+    create_schedule_group,
+    create_sync_queues,
+    create_table,
+    local_function_arn,
+    local_role_arn,
+)
 from local.sam_template import functions, load_template
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 TABLE_NAME = "connections-local"
 KEY_ALIAS = "alias/connections-credentials-local"
+SCHEDULE_GROUP = "connections-local-syncs"
+PAGE_QUEUE = f"{TABLE_NAME}-sync-pages"
+DEAD_LETTER_QUEUE = f"{TABLE_NAME}-sync-pages-dlq"
 JWKS_PATH = "/.well-known/jwks.json"
 
 
@@ -133,7 +144,17 @@ def ensure_resources() -> LocalResources:
     except kms.exceptions.NotFoundException:
         key_arn = create_credentials_key(kms)
         kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_arn)
-    return LocalResources(table_name=TABLE_NAME, key_arn=key_arn)
+    sqs = boto3.client("sqs")
+    try:
+        sqs.get_queue_url(QueueName=PAGE_QUEUE)
+    except sqs.exceptions.QueueDoesNotExist:
+        create_sync_queues(TABLE_NAME, sqs)
+    scheduler = boto3.client("scheduler")
+    try:
+        scheduler.get_schedule_group(Name=SCHEDULE_GROUP)
+    except scheduler.exceptions.ResourceNotFoundException:
+        create_schedule_group(SCHEDULE_GROUP, scheduler)
+    return existing_resources()
 
 
 def existing_resources() -> LocalResources:
@@ -142,7 +163,17 @@ def existing_resources() -> LocalResources:
 
     boto3.client("dynamodb").describe_table(TableName=TABLE_NAME)
     key_arn = boto3.client("kms").describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["Arn"]
-    return LocalResources(table_name=TABLE_NAME, key_arn=key_arn)
+    sqs = boto3.client("sqs")
+    boto3.client("scheduler").get_schedule_group(Name=SCHEDULE_GROUP)
+    return LocalResources(
+        table_name=TABLE_NAME,
+        key_arn=key_arn,
+        sync_page_queue_url=sqs.get_queue_url(QueueName=PAGE_QUEUE)["QueueUrl"],
+        sync_page_dead_letter_queue_url=sqs.get_queue_url(QueueName=DEAD_LETTER_QUEUE)["QueueUrl"],
+        schedule_group=SCHEDULE_GROUP,
+        scheduler_role_arn=local_role_arn("connections-local-scheduler"),
+        scheduled_sync_function_arn=local_function_arn("ScheduledSyncFunction"),
+    )
 
 
 def _resolve(value: Any, known: Mapping[str, str]) -> str | None:
@@ -165,6 +196,14 @@ def template_environment(resources: LocalResources, function_ids: Iterable[str] 
     template = load_template()
     known = {name: str(spec.get("Default", "")) for name, spec in (template.get("Parameters") or {}).items()}
     known |= {"ConnectionsTable": resources.table_name, "CredentialsKey.Arn": resources.key_arn}
+    scheduled_syncs = {
+        "SyncPageQueue": resources.sync_page_queue_url,
+        "SyncPageDeadLetterQueue": resources.sync_page_dead_letter_queue_url,
+        "SyncScheduleGroup": resources.schedule_group,
+        "SchedulerInvokeRole.Arn": resources.scheduler_role_arn,
+        "ScheduledSyncFunction.Arn": resources.scheduled_sync_function_arn,
+    }
+    known |= {name: value for name, value in scheduled_syncs.items() if value}
     known |= {"AWS::Region": REGION, "AWS::AccountId": "123456789012", "AWS::StackName": "connections-local"}
     declared = functions(template)
     sources = [((template.get("Globals") or {}).get("Function") or {})]

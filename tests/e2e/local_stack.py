@@ -3,6 +3,7 @@ helpers end-to-end tests use against it. The fixtures are in conftest.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -92,6 +93,25 @@ class LocalStack:
     def log_tail(self, lines: int = 40) -> str:
         """The end of the server's combined stdout/stderr, for failure messages."""
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def trigger_sync(self, org_id: str, connection_id: str, wait_seconds: float | None = 120.0) -> dict[str, Any]:
+        """``connections-dev trigger-sync``: the connection's scheduled sync now, processed by the stack's
+        page workers; with ``wait_seconds``, the printed result carries the finished run as ``run``."""
+        command = [sys.executable, "-m", "local.cli", "trigger-sync", connection_id, "--org", org_id]
+        if wait_seconds is not None:
+            command += ["--wait", "--timeout", str(wait_seconds)]
+        completed = subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            env=self.cli_environment(),
+            capture_output=True,
+            text=True,
+            timeout=(wait_seconds or 0) + 60,
+            check=False,
+        )
+        if completed.returncode != 0:
+            raise AssertionError(f"trigger-sync failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
+        return dict(json.loads(completed.stdout))
 
 
 def _banner_value(banner: str, label: str) -> str:

@@ -207,6 +207,39 @@ def seed_push_samples(
         push_repository().put_activations([pushed])
 
 
+# Functions no HTTP request triggers: the sample's connection is scheduled; the worker's run exists.
+TRIGGER_SAMPLES = {"ScheduledSyncFunction", "SyncPageWorkerFunction"}
+EXPECTED_TRIGGER_RESULT: dict[str, Callable[[Any, dict[str, Any]], bool]] = {
+    "ScheduledSyncFunction": lambda result, run: (
+        result["status"] == "started" and result["pagesEnqueued"] == result["totalPages"] == 1
+    ),
+    # The sample delivers page 1 twice (the second a redelivery): processed once, the run complete.
+    "SyncPageWorkerFunction": lambda result, run: (
+        result == {"batchItemFailures": []} and run["status"] == "completed" and run["successCount"] == 30
+    ),
+}
+
+
+def run_trigger_sample(function_id: str, event: dict[str, Any], aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Seed what a scheduled sync sample names, run its function; the result and the run afterwards."""
+    from connections.wiring import sync_run_repository
+    from tests.support.scheduled_syncs import use_scheduled_syncs
+
+    use_scheduled_syncs(monkeypatch, aws)
+    names = event if function_id == "ScheduledSyncFunction" else json.loads(event["Records"][0]["body"])
+    org_id, connection_id, run_id = names["orgId"], names["connectionId"], names.get("runId")
+    with segment_catalogue(catalogue_items(30)[0]) as catalogue:
+        config = sample_config(catalogue.base_url) | {"schedule": "rate(1 day)"}
+        store_sample_connection(org_id, connection_id, Direction.INBOUND, config)
+        if run_id:
+            run = SyncRun(run_id, org_id, connection_id, RunStatus.RUNNING, 100, 30, 1, SAMPLE_TIME, SAMPLE_TIME)
+            sync_run_repository().start(run.changed(trigger="schedule"), None)
+        result = load_handler(FUNCTIONS[function_id])(event, LambdaContextStub(function_id, timeout_seconds=60))
+    run_id = run_id or result.get("runId")
+    stored = sync_run_repository().get(org_id, run_id) if run_id else None
+    return result, stored.to_status_response() if stored else {}
+
+
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
 def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch, function_id: str) -> None:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")  # the sample connection's API is a local fake
@@ -220,6 +253,10 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
         assert result["isAuthorized"] is True
         assert result["context"]["authenticated"] is False
         assert result["context"]["authStatus"] == 401
+        return
+    if function_id in TRIGGER_SAMPLES:
+        result, run = run_trigger_sample(function_id, event, aws, monkeypatch)
+        assert EXPECTED_TRIGGER_RESULT[function_id](result, run), (result, run)
         return
 
     with segment_catalogue(catalogue_items(30)[0]) as catalogue:

@@ -20,6 +20,12 @@ class Settings(BaseModel):
     clerk_jwt_key: str | None = None
     clerk_authorized_parties: tuple[str, ...] = ()
     clerk_issuer: str | None = None
+    # Scheduled syncs: the page queue (ScheduledSync, SyncPageWorker), and what create, update and
+    # delete need to keep a connection's EventBridge schedule.
+    sync_page_queue_url: str | None = None
+    schedule_group: str | None = None
+    scheduler_role_arn: str | None = None
+    scheduled_sync_function_arn: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -37,6 +43,10 @@ class Settings(BaseModel):
             clerk_jwt_key=optional("CLERK_JWT_KEY"),
             clerk_authorized_parties=tuple(party.strip() for party in parties.split(",") if party.strip()),
             clerk_issuer=optional("CLERK_ISSUER"),
+            sync_page_queue_url=optional("SYNC_PAGE_QUEUE_URL"),
+            schedule_group=optional("SCHEDULE_GROUP"),
+            scheduler_role_arn=optional("SCHEDULER_ROLE_ARN"),
+            scheduled_sync_function_arn=optional("SCHEDULED_SYNC_FUNCTION_ARN"),
         )
 
 

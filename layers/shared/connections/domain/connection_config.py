@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from connections.domain.currencies import ISO_4217_CODES
 from connections.domain.errors import FieldProblem
 from connections.domain.platforms import Direction, Platform
+from connections.domain.schedule_expression import schedule_problem
 
 MAX_URL_LENGTH = 2048
 MAX_MAPPINGS = 100
@@ -165,6 +166,8 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "page_size": ConfigKey(_int_between(1, 1000), inbound=True),
     "pagination": ConfigKey(_choice(("page", "offset")), inbound=True),
     "first_page": ConfigKey(_choice((0, 1)), inbound=True),
+    # EventBridge Scheduler expression of the connection's scheduled sync (UTC); see schedule_expression.py
+    "schedule": ConfigKey(schedule_problem, inbound=True),
     # outbound (push/activation)
     # The named platforms' API and token endpoints serve both directions (their inbound reads need a token).
     "api_base_url": ConfigKey(_url, inbound=True, outbound=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_i
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.credential_cipher import CredentialCipher
+from connections.ports.sync_schedules import SyncSchedules
 
 MAX_CONNECTIONS_PER_ORG = 20
 
@@ -47,10 +49,15 @@ class ConnectionService:
         repository: ConnectionRepository,
         cipher: CredentialCipher | None = None,
         max_connections: int = MAX_CONNECTIONS_PER_ORG,
+        schedules: SyncSchedules | None = None,
     ) -> None:
         self._repository = repository
         self._cipher = cipher
         self._max_connections = max_connections
+        # Kept in step with config.schedule: the record is the truth, the schedule follows it. The
+        # schedule is written first and undone if the record's write fails; it is deleted only
+        # after the record no longer names it.
+        self._schedules = schedules
 
     def list(self, caller: Caller, filters: ConnectionFilters) -> list[Connection]:
         """The organisation's connections, optionally filtered by direction and platform."""
@@ -90,11 +97,18 @@ class ConnectionService:
             has_credentials=bool(request.credentials),
         )
         ciphertext = self._encrypt(connection, request.credentials)
+        schedule = config.get("schedule")
+        if schedule:
+            self._schedule_registry().put(connection.org_id, connection.id, schedule, exists=False)
         try:
             self._repository.create(connection, ciphertext, self._max_connections, idempotency)
         except IdempotentReplay as replay:
             assert idempotency is not None
+            self._undo_schedule(connection, None, schedule)
             return self.get(caller, ensure_same_request(idempotency, replay))
+        except BaseException:
+            self._undo_schedule(connection, None, schedule)
+            raise
         return connection
 
     def update(self, caller: Caller, connection_id: str, request: UpdateConnectionRequest) -> Connection:
@@ -121,12 +135,50 @@ class ConnectionService:
             has_credentials=bool(request.credentials) if request.credentials is not None else current.has_credentials,
         )
         ciphertext = self._encrypt(updated, request.credentials)
-        self._repository.replace(updated, current.version, ciphertext)
+        old = current.config.get("schedule")
+        new = config.get("schedule")
+        # A schedule the caller names explicitly is written again even when unchanged, which repairs
+        # a schedule an earlier failure left behind; other edits never touch the scheduler.
+        named = request.config is not None and "schedule" in request.config
+        if new and (new != old or named):
+            self._schedule_registry().put(current.org_id, current.id, new, exists=old is not None)
+        try:
+            self._repository.replace(updated, current.version, ciphertext)
+        except BaseException:
+            if new and (new != old or named):
+                self._undo_schedule(current, old, new)
+            raise
+        if not new and (old or named) and (old or self._schedules is not None):
+            self._schedule_registry().remove(current.org_id, current.id)
         return updated
 
     def delete(self, caller: Caller, connection_id: str) -> None:
-        """Delete the connection and its credentials, freeing its slot."""
-        self._repository.delete(self.get(caller, connection_id))
+        """Delete the connection and its credentials, freeing its slot, then its sync schedule."""
+        try:
+            connection = self.get(caller, connection_id)
+        except NotFound:
+            # A retried delete whose first attempt removed the record but not the schedule tidies up.
+            if self._schedules is not None and is_valid_id(connection_id, CONNECTION_PREFIX):
+                self._schedules.remove(caller.org_id, connection_id)
+            raise
+        self._repository.delete(connection)
+        if connection.direction.pulls and (connection.config.get("schedule") or self._schedules is not None):
+            self._schedule_registry().remove(connection.org_id, connection.id)
+
+    def _schedule_registry(self) -> SyncSchedules:
+        if self._schedules is None:  # a wiring mistake: only create, update and delete manage schedules
+            raise RuntimeError("this function is not configured to manage sync schedules")
+        return self._schedules
+
+    def _undo_schedule(self, connection: Connection, before: str | None, written: str | None) -> None:
+        """Put the schedule back as it was before ``written`` was put; the caller's error is the one reported."""
+        if not written or self._schedules is None:
+            return
+        with contextlib.suppress(Exception):
+            if before:
+                self._schedules.put(connection.org_id, connection.id, before, exists=True)
+            else:
+                self._schedules.remove(connection.org_id, connection.id)
 
     def _encrypt(self, connection: Connection, credentials: Mapping[str, str] | None) -> bytes | None:
         if credentials is None:

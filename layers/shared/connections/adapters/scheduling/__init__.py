@@ -1,0 +1,1 @@
+"""Adapters of scheduled syncs: EventBridge Scheduler schedules and the SQS page queue."""

@@ -1,0 +1,141 @@
+"""config.schedule: EventBridge rate and cron expressions, the minimum interval, and cron matching."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from connections.domain.connection_config import validate_config
+from connections.domain.platforms import Direction, Platform
+from connections.domain.schedule_expression import (
+    MIN_INTERVAL_MINUTES,
+    InvalidScheduleExpression,
+    ScheduleExpression,
+    schedule_problem,
+)
+
+INBOUND = {"base_url": "https://api.example.com/segments"}
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("rate(15 minutes)", 15),
+        ("rate(1 hour)", 60),
+        ("rate(6 hours)", 360),
+        ("rate(1 day)", 1440),
+        ("rate(7 days)", 10080),
+    ],
+)
+def test_rates(text: str, minutes: int) -> None:
+    assert ScheduleExpression.parse(text).interval_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cron(0 6 * * ? *)",
+        "cron(0,30 9-17 ? * MON-FRI *)",
+        "cron(15 2 L * ? *)",
+        "cron(0 8 15W * ? *)",
+        "cron(0 12 ? * 6L *)",
+        "cron(0 12 ? * 2#1 *)",
+        "cron(*/15 * * * ? *)",
+        "cron(0 0 1 JAN,JUL ? 2026-2030)",
+        "cron(45 23 ? * sun *)",
+    ],
+)
+def test_valid_crons(text: str) -> None:
+    assert ScheduleExpression.parse(text).cron is not None
+    assert schedule_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rate(5 minutes)", f"every {MIN_INTERVAL_MINUTES} minutes"),
+        ("rate(1 minute)", f"every {MIN_INTERVAL_MINUTES} minutes"),
+        ("rate(1 hours)", "singular unit for 1"),
+        ("rate(2 hour)", "singular unit for 1"),
+        ("rate(0 hours)", "EventBridge schedule expression"),
+        ("rate(1 week)", "EventBridge schedule expression"),
+        ("rate(1  hour)", "EventBridge schedule expression"),
+        ("every hour", "EventBridge schedule expression"),
+        ("at(2026-03-01T10:00:00)", "EventBridge schedule expression"),
+        ("cron(0 6 * * *)", "six fields"),
+        ("cron(0 6 * * * *)", "exactly one of day-of-month and day-of-week"),
+        ("cron(0 6 ? * ? *)", "exactly one of day-of-month and day-of-week"),
+        ("cron(60 6 * * ? *)", "minutes values must be from 0 to 59"),
+        ("cron(0 24 * * ? *)", "hours values must be from 0 to 23"),
+        ("cron(0 6 32 * ? *)", "day-of-month values must be from 1 to 31"),
+        ("cron(0 6 ? * 8 *)", "day-of-week values must be from 1 to 7"),
+        ("cron(0 6 ? FOO * *)", "month field has an invalid value"),
+        ("cron(0 6 * * ? 1969)", "year values must be from 1970 to 2199"),
+        ("cron(0 6 ? * 2#6 *)", "'#' must be followed by 1 to 5"),
+        ("cron(10-5 6 * * ? *)", "must go from low to high"),
+        ("cron(0/0 6 * * ? *)", "invalid step"),
+        ("cron(* 6 * * ? *)", "at least 15 minutes apart"),
+        ("cron(*/5 * * * ? *)", "at least 15 minutes apart"),
+        ("cron(0,10 * * * ? *)", "at least 15 minutes apart"),
+        ("cron(5,55 * * * ? *)", "at least 15 minutes apart"),
+        ("rate(" + "9" * 300 + " days)", "at most 256 characters"),
+    ],
+)
+def test_invalid_expressions(text: str, message: str) -> None:
+    with pytest.raises(InvalidScheduleExpression, match=message):
+        ScheduleExpression.parse(text)
+
+
+def test_schedule_is_an_inbound_config_key() -> None:
+    inbound = validate_config(INBOUND | {"schedule": "rate(1 hour)"}, Platform.CUSTOM_API, Direction.INBOUND)
+    both = validate_config(INBOUND | {"schedule": "cron(0 6 * * ? *)"}, Platform.CUSTOM_API, Direction.BIDIRECTIONAL)
+    outbound = validate_config({"schedule": "rate(1 hour)"}, Platform.LIVERAMP, Direction.OUTBOUND)
+    invalid = validate_config(INBOUND | {"schedule": "rate(1 minute)"}, Platform.CUSTOM_API, Direction.INBOUND)
+    not_text = validate_config(INBOUND | {"schedule": 3600}, Platform.CUSTOM_API, Direction.INBOUND)
+
+    assert inbound == [] and both == []
+    assert [(p.field, p.message) for p in outbound] == [
+        ("config.schedule", "'schedule' applies only to inbound or bidirectional connections")
+    ]
+    assert [p.field for p in invalid] == ["config.schedule"]
+    assert "15 minutes" in invalid[0].message
+    assert [p.field for p in not_text] == ["config.schedule"]
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "moment", "fires"),
+    [
+        ("cron(0 6 * * ? *)", utc(2026, 2, 25, 6, 0), True),
+        ("cron(0 6 * * ? *)", utc(2026, 2, 25, 6, 1), False),
+        ("cron(0 6 * * ? *)", utc(2026, 2, 25, 7, 0), False),
+        # 2026-02-27 is a Friday (6), 2026-02-28 a Saturday (7), 2026-03-01 a Sunday (1).
+        ("cron(0,30 9-17 ? * MON-FRI *)", utc(2026, 2, 27, 17, 30), True),
+        ("cron(0,30 9-17 ? * MON-FRI *)", utc(2026, 2, 28, 12, 0), False),
+        ("cron(0 0 ? * 1 *)", utc(2026, 3, 1, 0, 0), True),
+        ("cron(15 2 L * ? *)", utc(2026, 2, 28, 2, 15), True),
+        ("cron(15 2 L * ? *)", utc(2026, 2, 27, 2, 15), False),
+        # The weekday nearest the 14th of March 2026 (a Saturday) is Friday the 13th.
+        ("cron(0 8 14W * ? *)", utc(2026, 3, 13, 8, 0), True),
+        ("cron(0 8 14W * ? *)", utc(2026, 3, 14, 8, 0), False),
+        # The 1st of August 2026 is a Saturday: the nearest weekday in the month is Monday the 3rd.
+        ("cron(0 8 1W * ? *)", utc(2026, 8, 3, 8, 0), True),
+        # The last Friday of February 2026 is the 27th; the first Monday of March is the 2nd.
+        ("cron(0 12 ? * 6L *)", utc(2026, 2, 27, 12, 0), True),
+        ("cron(0 12 ? * 6L *)", utc(2026, 2, 20, 12, 0), False),
+        ("cron(0 12 ? * 2#1 *)", utc(2026, 3, 2, 12, 0), True),
+        ("cron(0 12 ? * 2#1 *)", utc(2026, 3, 9, 12, 0), False),
+        ("cron(0 0 1 JAN,JUL ? 2026-2030)", utc(2027, 7, 1, 0, 0), True),
+        ("cron(0 0 1 JAN,JUL ? 2026-2030)", utc(2031, 1, 1, 0, 0), False),
+        ("cron(*/15 * * * ? *)", utc(2026, 2, 25, 13, 45), True),
+        ("cron(*/15 * * * ? *)", utc(2026, 2, 25, 13, 50), False),
+    ],
+)
+def test_cron_matching(text: str, moment: datetime, fires: bool) -> None:
+    cron = ScheduleExpression.parse(text).cron
+    assert cron is not None
+    assert cron.matches(moment) is fires

@@ -503,15 +503,17 @@ def test_tradedesk_segments_are_created_priced_updated_and_deactivated(factory: 
         assert fake.server.count("PUT", TTD_ELEMENTS_PATH) == 2
 
 
-def test_tradedesk_duplicate_create_reports_the_platform_reason(factory: PlatformClientFactory) -> None:
+def test_tradedesk_create_of_an_existing_element_updates_it(factory: PlatformClientFactory) -> None:
     with tradedesk_fake() as fake:
         destination = factory.destination("tradedesk", fake.outbound_config(), fake.credentials, "conn_1")
         destination.create_segment(SEGMENT, deadline())
 
-        error = failure(lambda: destination.create_segment(SEGMENT, deadline()))
+        # ProviderElementId is the topic id: "already exists" means this segment, so it is updated.
+        pushed = destination.create_segment(SEGMENT, deadline())
 
-        assert error.message == "Platform returned HTTP 400: Element topic_01HZX already exists"
-        assert fake.server.count("POST", TTD_RATES_PATH) == 1
+        assert pushed.platform_segment_id == SEGMENT.external_id
+        assert fake.server.count("PUT", TTD_ELEMENTS_PATH) == 1
+        assert fake.server.count("POST", TTD_RATES_PATH) == 2
 
 
 # ------------------------------------------------------------------------------------ Index Exchange

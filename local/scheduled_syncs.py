@@ -44,7 +44,7 @@ PAGE_WORKER_FUNCTION = "SyncPageWorkerFunction"
 SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 DEFAULT_WORKERS = 2
 DEFAULT_TICK_SECONDS = 10.0
-IDLE_SLEEP_SECONDS = 0.25
+IDLE_SLEEP_SECONDS = 0.5
 READY_LINE = "Page worker polling the page queue"
 # How far back a cron schedule's missed minutes are looked at after a pause of the loop.
 MAX_CRON_CATCH_UP = timedelta(days=1)

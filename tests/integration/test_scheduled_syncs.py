@@ -191,12 +191,15 @@ def test_a_retried_invocation_resumes_its_run(
     retried = fire(connection_id, "2026-02-25T10:00:00Z")
     drain(worker, scheduling.sync_page_queue_url)
     final = status(api, connection_id, first["runId"])
+    late_retry = fire(connection_id, "2026-02-25T10:00:00Z")
 
     assert retried["runId"] == first["runId"]
     assert retried["resumed"] is True
     assert retried["pagesEnqueued"] == 3
     assert final["status"] == "completed"
     assert final["successCount"] + final["duplicateCount"] + final["errorCount"] == 450
+    assert late_retry["status"] == "skipped"
+    assert late_retry["reason"] == f"this occurrence already ran: run {first['runId']} is completed"
 
 
 def test_without_a_total_each_full_page_queues_the_next(scheduling: LocalResources, api: ApiClient) -> None:
@@ -325,3 +328,24 @@ def test_a_stalled_scheduled_run_is_replaced_but_an_api_run_is_not(
     assert old is not None and old.status is RunStatus.FAILED
     assert old.last_error is not None and old.last_error.startswith("Stalled: no page finished")
     assert left_alone.reason == f"sync run {api_run} is already running"
+
+
+def test_messages_that_can_never_succeed_are_dropped(scheduling: LocalResources, api: ApiClient) -> None:
+    sqs = boto3.client("sqs")
+    for body in (
+        "{}",
+        json.dumps(
+            {
+                "orgId": ORG,
+                "connectionId": "conn_01KJA3VF80DCCVQYCP1GDKMM40",
+                "runId": "run_01KJA3VF80DCCVQYCP1GDKMM41",
+                "page": 1,
+            }
+        ),
+    ):
+        sqs.send_message(QueueUrl=scheduling.sync_page_queue_url, MessageBody=body)
+
+    result = SqsPageWorker(scheduling.sync_page_queue_url).poll_once()
+
+    assert (result.received, result.deleted, result.failed) == (2, 2, 0)
+    assert queue_messages(scheduling.sync_page_queue_url) == 0

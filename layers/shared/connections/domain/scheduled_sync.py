@@ -129,6 +129,10 @@ class ScheduledSyncs:
         if claim is not None:
             replayed = self._runs.replay_of(org_id, claim)
             earlier = self._runs.get(org_id, replayed) if replayed else None
+            if earlier is not None and earlier.status is not RunStatus.RUNNING:
+                return ScheduledStart(
+                    StartOutcome.SKIPPED, f"this occurrence already ran: run {earlier.id} is {earlier.status.value}"
+                )
             if earlier is not None:
                 return self._fan_out(earlier, resumed=True)
         replaced = None

@@ -212,17 +212,14 @@ class SyncService:
             return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or self._latest(run)
         if result is not None and run.total_pages is None and result.fetched < run.page_size:
             # No total from the platform: a short or empty page is the last one.
-            return (
-                self._runs.finish(
-                    run,
-                    RunStatus.COMPLETED,
-                    now,
-                    completed_at=now,
-                    total_pages=page,
-                    total_items=(page - 1) * run.page_size + result.fetched,
-                )
-                or self._latest(run)
-            )
+            return self._runs.finish(
+                run,
+                RunStatus.COMPLETED,
+                now,
+                completed_at=now,
+                total_pages=page,
+                total_items=(page - 1) * run.page_size + result.fetched,
+            ) or self._latest(run)
         return run
 
     def _latest(self, run: SyncRun) -> SyncRun:

@@ -15,8 +15,7 @@ import os
 import sys
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,69 +33,7 @@ AUTHORIZED_PARTY = "http://localhost:3000"
 SERVICES = ("DynamoDB", "KMS")
 EVENTS_DIR = PROJECT_ROOT / "events"
 
-Call = tuple[str, str]  # (service id, operation)
-
-
-@contextmanager
-def counted_api_calls() -> Iterator[list[Call]]:
-    """Every botocore client call made inside the block, as (service id, operation), in order."""
-    from botocore.client import BaseClient
-
-    calls: list[Call] = []
-    original = BaseClient.__dict__["_make_api_call"]
-
-    def counting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        calls.append((client.meta.service_model.service_id, operation_name))
-        return original(client, operation_name, api_params)
-
-    # Patched on the class: the Encryption SDK's KMS client comes from its own botocore session.
-    setattr(BaseClient, "_make_api_call", counting)  # noqa: B010
-    try:
-        yield calls
-    finally:
-        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
-
-
-@contextmanager
-def isolated_environment() -> Iterator[None]:
-    """Dummy AWS credentials and no endpoint override while the block runs; the old environment after."""
-    saved = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "CLERK_JWKS_URL", "CLERK_ISSUER"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_SERVICE_NAME": "connections",
-            "POWERTOOLS_METRICS_NAMESPACE": "Connections",
-            # Logs make no AWS calls; keeping them quiet keeps the bench's output readable.
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "CONNECTIONS_ALLOW_PRIVATE_TARGETS": "",
-        }
-    )
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def new_container() -> None:
-    """Forget cached settings, clients, services and data keys, as a new Lambda container would."""
-    from connections import settings, wiring
-    from connections.adapters.dynamodb import table_client
-
-    settings.settings.cache_clear()
-    table_client.dynamodb_client.cache_clear()
-    for name in dir(wiring):
-        cached = getattr(wiring, name)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+from bench.harness import Call, bench_environment, counted_api_calls, new_container  # noqa: E402
 
 
 def sample_create_body() -> dict[str, Any]:
@@ -186,7 +123,7 @@ def measure_twice(label: str, caller: str, prepare: Callable[[], Callable[[], st
 
 
 def describe(calls: list[Call], service: str) -> str:
-    operations = Counter(operation for called_service, operation in calls if called_service == service)
+    operations = Counter(operation for called_service, operation, _seconds in calls if called_service == service)
     if not operations:
         return "0"
     names = ", ".join(f"{name} x{count}" if count > 1 else name for name, count in sorted(operations.items()))
@@ -206,7 +143,7 @@ def cells(measured: Measured) -> list[str]:
 
 
 def render(rows: list[Measured]) -> str:
-    others = sorted({service for row in rows for service, _ in row.cold + row.warm} - set(SERVICES))
+    others = sorted({service for row in rows for service, _operation, _seconds in row.cold + row.warm} - set(SERVICES))
     table = [
         "| Endpoint | Caller | Status | DynamoDB calls (operations) | KMS calls (operations) |",
         "|---|---|---|---|---|",
@@ -240,7 +177,7 @@ def render(rows: list[Measured]) -> str:
 
 def run() -> str:
     """Count AWS calls per endpoint; the markdown section."""
-    with isolated_environment(), warnings.catch_warnings():
+    with bench_environment(allow_private_targets=False), warnings.catch_warnings():
         # Endpoints that add no metric make Powertools warn on every request; it says nothing here.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         from moto import mock_aws

@@ -89,46 +89,7 @@ PLATFORMS = [
 ]
 
 
-@contextmanager
-def bench_environment() -> Iterator[None]:
-    """Dummy AWS credentials, no endpoint override, private targets allowed; the old environment after."""
-    saved = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "CLERK_JWKS_URL", "CLERK_ISSUER"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_SERVICE_NAME": "connections",
-            "POWERTOOLS_METRICS_NAMESPACE": "Connections",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            # The fake platforms listen on 127.0.0.1 over http.
-            "CONNECTIONS_ALLOW_PRIVATE_TARGETS": "1",
-        }
-    )
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def new_container() -> None:
-    """Forget cached settings, clients and services, as a new Lambda container would."""
-    from connections import settings, wiring
-    from connections.adapters.dynamodb import table_client
-
-    settings.settings.cache_clear()
-    table_client.dynamodb_client.cache_clear()
-    for name in dir(wiring):
-        cached = getattr(wiring, name)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+from bench.harness import bench_environment, new_container  # noqa: E402
 
 
 @contextmanager
@@ -294,7 +255,7 @@ def render(load: float) -> str:
 
 def run() -> str:
     """Time one push batch concurrent and sequential per platform; the markdown section."""
-    with bench_environment(), warnings.catch_warnings():
+    with bench_environment(allow_private_targets=True), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         measure()
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

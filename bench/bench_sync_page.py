@@ -19,8 +19,8 @@ import sys
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,71 +51,7 @@ VARIANT_LABELS = {
 }
 BATCH_WRITE_LIMIT = 25
 
-Call = tuple[str, str, float]  # (service id, operation, seconds)
-
-
-@contextmanager
-def bench_environment() -> Iterator[None]:
-    """Dummy AWS credentials, no endpoint override, private targets allowed; the old environment after."""
-    saved = dict(os.environ)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "CLERK_JWKS_URL", "CLERK_ISSUER"):
-        os.environ.pop(name, None)
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_REGION": "us-east-1",
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "POWERTOOLS_TRACE_DISABLED": "1",
-            "POWERTOOLS_SERVICE_NAME": "connections",
-            "POWERTOOLS_METRICS_NAMESPACE": "Connections",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            # The catalogue listens on 127.0.0.1 over http.
-            "CONNECTIONS_ALLOW_PRIVATE_TARGETS": "1",
-        }
-    )
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-@contextmanager
-def counted_api_calls() -> Iterator[list[Call]]:
-    """Every botocore client call made inside the block: service, operation and its seconds."""
-    from botocore.client import BaseClient
-
-    calls: list[Call] = []
-    original = BaseClient.__dict__["_make_api_call"]
-
-    def counting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        started = time.perf_counter()
-        try:
-            return original(client, operation_name, api_params)
-        finally:
-            calls.append((client.meta.service_model.service_id, operation_name, time.perf_counter() - started))
-
-    setattr(BaseClient, "_make_api_call", counting)  # noqa: B010
-    try:
-        yield calls
-    finally:
-        setattr(BaseClient, "_make_api_call", original)  # noqa: B010
-
-
-def new_container() -> None:
-    """Forget cached settings, clients and services, as a new Lambda container would."""
-    from connections import settings, wiring
-    from connections.adapters.dynamodb import table_client
-
-    settings.settings.cache_clear()
-    table_client.dynamodb_client.cache_clear()
-    for name in dir(wiring):
-        cached = getattr(wiring, name)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
+from bench.harness import Call, bench_environment, counted_api_calls, new_container  # noqa: E402
 
 
 def catalogue_segments(size: int, rng: random.Random) -> list[dict[str, Any]]:
@@ -483,7 +419,7 @@ def render(results: Results) -> str:
 
 def run() -> str:
     """Time the sync page endpoint against the bare work, and the classifier; the markdown section."""
-    with bench_environment(), warnings.catch_warnings():
+    with bench_environment(allow_private_targets=True), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         return render(measure())
 

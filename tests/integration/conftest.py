@@ -15,23 +15,11 @@ import pytest
 from moto import mock_aws
 
 from local.api_gateway import ApiGateway
+from local.lambda_container import reset_container_state
 from local.provision import LocalResources, provision
 from tests.support.session_tokens import SessionTokenIssuer
 
 TABLE_NAME = "connections-test"
-
-
-def reset_container_state() -> None:
-    """Forget cached settings, clients and services, as a new Lambda container would."""
-    from connections import settings, wiring
-    from connections.adapters.dynamodb import table_client
-
-    settings.settings.cache_clear()
-    table_client.dynamodb_client.cache_clear()
-    for name in dir(wiring):
-        cached = getattr(wiring, name)
-        if hasattr(cached, "cache_clear"):
-            cached.cache_clear()
 
 
 @pytest.fixture(scope="session")

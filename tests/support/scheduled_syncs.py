@@ -24,7 +24,7 @@ def reset_scheduling_clients() -> None:
 
 def use_scheduled_syncs(monkeypatch: pytest.MonkeyPatch, resources: LocalResources) -> None:
     """Give this process the environment the template gives the scheduled sync functions."""
-    from tests.integration.conftest import reset_container_state
+    from local.lambda_container import reset_container_state
 
     monkeypatch.setenv("SYNC_PAGE_QUEUE_URL", resources.sync_page_queue_url)
     monkeypatch.setenv("SCHEDULE_GROUP", resources.schedule_group)

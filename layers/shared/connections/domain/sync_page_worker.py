@@ -44,10 +44,6 @@ class PageWork:
     finished_run: SyncRun | None = None  # the run, when this delivery ended it
     next_page_enqueued: bool = False
 
-    @property
-    def dropped(self) -> bool:
-        return not self.retry and self.result is None
-
 
 class _RecordedRuns:
     """The run repository, noting which page commits and run endings this delivery made itself."""

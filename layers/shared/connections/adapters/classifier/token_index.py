@@ -94,10 +94,6 @@ class TokenIndex:
     def idf(self, word: str) -> float:
         return self._idf.get(word, self._rare_idf)
 
-    def knows(self, word: str) -> bool:
-        """Whether the word appears anywhere in the indexed taxonomy names."""
-        return word in self._vocabulary
-
     def resolve(self, word: str) -> str | None:
         """The word, or the taxonomy's form of it ("bakers" -> "baking"), or None when unknown."""
         if word in self._vocabulary:

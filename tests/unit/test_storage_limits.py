@@ -36,11 +36,26 @@ def test_none_attributes_are_not_stored() -> None:
     assert item_bytes({"a": None, "b": "x"}) == 2
 
 
-@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), 1e300, Decimal("1e126"), 10**200])
+@pytest.mark.parametrize(
+    "value",
+    [
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        1e300,
+        Decimal("1e126"),
+        10**200,
+        # boto3's serializer refuses these (Rounded, Underflow) and DynamoDB stores nothing below 1e-130
+        10**38,
+        1e-300,
+        Decimal("1e-131"),
+        Decimal("1.00000000000000000000000000000000000001"),
+    ],
+)
 def test_numbers_dynamodb_refuses_do_not_fit(value: object) -> None:
     assert not number_fits(value)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("value", [0, 1, -5, 2.5, 38643802, 10**20, Decimal("9.9e125")])
+@pytest.mark.parametrize("value", [0, 0.0, 1, -5, 2.5, 38643802, 10**20, 10**37, 1e38, 1e-130, Decimal("9.9e125")])
 def test_ordinary_numbers_fit(value: object) -> None:
     assert number_fits(value)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ byte per element, and a map's element also its key.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
 MAX_ITEM_BYTES = 400 * 1024
@@ -20,6 +20,7 @@ MAX_PARTITION_KEY_BYTES = 2048
 MAX_SORT_KEY_BYTES = 1024
 # DynamoDB numbers keep 38 significant digits between 1e-130 and 1e126; larger magnitudes are refused.
 MAX_NUMBER_MAGNITUDE = Decimal("9.9999999999999999999999999999999999999E+125")
+MIN_NUMBER_MAGNITUDE = Decimal("1E-130")  # of a non-zero number
 
 
 def text_bytes(text: str) -> int:
@@ -55,10 +56,17 @@ def item_bytes(values: Mapping[str, Any]) -> int:
     return sum(text_bytes(name) + value_bytes(value) for name, value in values.items() if value is not None)
 
 
+# What the writer accepts (boto3's DYNAMODB_CONTEXT): 38 significant digits, exponents that keep
+# non-zero magnitudes within 1e-130..1e126; any rounding, underflow or overflow is refused there.
+_DYNAMODB_NUMBERS = Context(
+    prec=38, rounding=ROUND_HALF_EVEN, Emin=-128, Emax=126, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
+)
+
+
 def number_fits(value: int | float | Decimal) -> bool:
-    """Whether DynamoDB can store the number (finite, within its magnitude)."""
+    """Whether DynamoDB can store the number exactly (finite, within its magnitude and its 38 digits)."""
     try:
-        number = Decimal(str(value))
-    except ArithmeticError:
+        number = _DYNAMODB_NUMBERS.create_decimal(str(value))
+    except ArithmeticError:  # includes the trapped Rounded/Underflow/Overflow signals
         return False
-    return number.is_finite() and abs(number) <= MAX_NUMBER_MAGNITUDE
+    return number.is_finite() and (not number or MIN_NUMBER_MAGNITUDE <= abs(number) <= MAX_NUMBER_MAGNITUDE)

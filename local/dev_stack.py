@@ -34,6 +34,7 @@ KEY_ALIAS = "alias/connections-credentials-local"
 SCHEDULE_GROUP = "connections-local-syncs"
 PAGE_QUEUE = f"{TABLE_NAME}-sync-pages"
 DEAD_LETTER_QUEUE = f"{TABLE_NAME}-sync-pages-dlq"
+SCHEDULED_SYNC_FAILURE_QUEUE = f"{TABLE_NAME}-scheduled-sync-failures"
 JWKS_PATH = "/.well-known/jwks.json"
 
 
@@ -146,8 +147,10 @@ def ensure_resources() -> LocalResources:
         kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=key_arn)
     sqs = boto3.client("sqs")
     try:
-        sqs.get_queue_url(QueueName=PAGE_QUEUE)
+        for queue in (PAGE_QUEUE, SCHEDULED_SYNC_FAILURE_QUEUE):
+            sqs.get_queue_url(QueueName=queue)
     except sqs.exceptions.QueueDoesNotExist:
+        # Creating a queue that exists with the same attributes is a no-op.
         create_sync_queues(TABLE_NAME, sqs)
     scheduler = boto3.client("scheduler")
     try:
@@ -173,6 +176,7 @@ def existing_resources() -> LocalResources:
         schedule_group=SCHEDULE_GROUP,
         scheduler_role_arn=local_role_arn("connections-local-scheduler"),
         scheduled_sync_function_arn=local_function_arn("ScheduledSyncFunction"),
+        scheduled_sync_failure_queue_url=sqs.get_queue_url(QueueName=SCHEDULED_SYNC_FAILURE_QUEUE)["QueueUrl"],
     )
 
 
@@ -199,6 +203,7 @@ def template_environment(resources: LocalResources, function_ids: Iterable[str] 
     scheduled_syncs = {
         "SyncPageQueue": resources.sync_page_queue_url,
         "SyncPageDeadLetterQueue": resources.sync_page_dead_letter_queue_url,
+        "ScheduledSyncFailureQueue": resources.scheduled_sync_failure_queue_url,
         "SyncScheduleGroup": resources.schedule_group,
         "SchedulerInvokeRole.Arn": resources.scheduler_role_arn,
         "ScheduledSyncFunction.Arn": resources.scheduled_sync_function_arn,

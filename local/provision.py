@@ -25,12 +25,15 @@ class LocalResources:
     schedule_group: str = ""
     scheduler_role_arn: str = ""
     scheduled_sync_function_arn: str = ""
+    scheduled_sync_failure_queue_url: str = ""
 
 
 @dataclass(frozen=True)
 class SyncQueues:
     page_queue_url: str
     dead_letter_queue_url: str
+    # ScheduledSync's on-failure destination (nothing sends to it locally: invocations there are synchronous).
+    failure_queue_url: str
 
 
 def local_function_arn(function_id: str) -> str:
@@ -47,8 +50,9 @@ def _queue_properties(logical_id: str) -> dict[str, Any]:
 
 
 def create_sync_queues(prefix: str, client: Any | None = None, *, visibility_timeout: int | None = None) -> SyncQueues:
-    """The page queue and its dead-letter queue with the template's settings (the redrive policy's
-    maxReceiveCount included); ``visibility_timeout`` overrides the template's, for tests."""
+    """The page queue, its dead-letter queue and ScheduledSync's failure queue with the template's
+    settings (the redrive policy's maxReceiveCount included); ``visibility_timeout`` overrides the
+    page queue's, for tests."""
     sqs = client or boto3.client("sqs")
     dead_letter = _queue_properties("SyncPageDeadLetterQueue")
     dead_letter_url = sqs.create_queue(
@@ -70,7 +74,12 @@ def create_sync_queues(prefix: str, client: Any | None = None, *, visibility_tim
             "RedrivePolicy": json.dumps(redrive),
         },
     )["QueueUrl"]
-    return SyncQueues(page_queue_url, dead_letter_url)
+    failures = _queue_properties("ScheduledSyncFailureQueue")
+    failure_queue_url = sqs.create_queue(
+        QueueName=f"{prefix}-scheduled-sync-failures",
+        Attributes={"MessageRetentionPeriod": str(failures["MessageRetentionPeriod"])},
+    )["QueueUrl"]
+    return SyncQueues(page_queue_url, dead_letter_url, failure_queue_url)
 
 
 def create_schedule_group(name: str, client: Any | None = None) -> str:
@@ -113,4 +122,5 @@ def provision(table_name: str = "connections-local", *, page_visibility_timeout:
         schedule_group=create_schedule_group(f"{table_name}-syncs"),
         scheduler_role_arn=local_role_arn(f"{table_name}-scheduler"),
         scheduled_sync_function_arn=local_function_arn("ScheduledSyncFunction"),
+        scheduled_sync_failure_queue_url=queues.failure_queue_url,
     )

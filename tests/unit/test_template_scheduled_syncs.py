@@ -1,11 +1,16 @@
-"""template.yaml for scheduled syncs: the page queue and its dead-letter queue, the worker's event
-source, the role EventBridge Scheduler assumes, and who may touch schedules and queues."""
+"""template.yaml for scheduled syncs: the page queue and its dead-letter queue, ScheduledSync's failure
+queue, the worker's event source, the role EventBridge Scheduler assumes, and who may touch schedules
+and queues."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.unit.test_template import (
+    ALLOWED_MANAGED_POLICIES,
+    TEMPLATE,
     actions_of,
     environment_of,
     functions,
@@ -129,3 +134,72 @@ def test_only_the_scheduled_sync_functions_send_to_the_page_queue() -> None:
             assert actions_of(statement) == {"sqs:SendMessage"}
             assert referenced_ids(statement["Resource"]) == {"SyncPageQueue"}
         assert environment_of(functions()[function_id])["SYNC_PAGE_QUEUE_URL"] == {"Ref": "SyncPageQueue"}
+
+
+def test_scheduled_sync_failures_end_in_an_encrypted_queue_that_alarms() -> None:
+    invoke_config = functions()["ScheduledSyncFunction"]["Properties"]["EventInvokeConfig"]
+    queue = resource("ScheduledSyncFailureQueue")
+    alarm = resource("ScheduledSyncFailureAlarm")["Properties"]
+
+    assert invoke_config["DestinationConfig"]["OnFailure"] == {
+        "Type": "SQS",
+        "Destination": {"Fn::GetAtt": ["ScheduledSyncFailureQueue", "Arn"]},
+    }
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    # Nothing consumes the queue: a message there is a failed occurrence waiting to be looked at.
+    assert "RedrivePolicy" not in queue["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["ScheduledSyncFailureQueue", "QueueName"]}}
+    ]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold" and alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_only_sams_destination_grant_reaches_the_failure_queue() -> None:
+    # SAM adds sqs:SendMessage on the destination's ARN to the function's role (checked below where
+    # samtranslator is installed); no statement of the template may grant anything else on it.
+    for function_id, function in functions().items():
+        for statement in statements_of(function):
+            assert "ScheduledSyncFailureQueue" not in referenced_ids(statement["Resource"]), function_id
+        if function_id != "ScheduledSyncFunction":
+            assert "DestinationConfig" not in (function["Properties"].get("EventInvokeConfig") or {}), function_id
+    for logical_id, definition in template()["Resources"].items():
+        if definition["Type"] in {"AWS::SQS::QueuePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"}:
+            assert "ScheduledSyncFailureQueue" not in str(definition), logical_id
+
+
+def test_the_translated_role_may_only_send_to_the_failure_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("samtranslator", reason="samtranslator comes with the lint extra (make lint)")
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    document = yaml_parse(TEMPLATE.read_text())
+    for definition in document["Resources"].values():
+        # Translation wants code in S3; where the code is does not change the policies.
+        for uri in ("CodeUri", "ContentUri"):
+            if uri in definition.get("Properties", {}):
+                definition["Properties"][uri] = "s3://bucket/key.zip"
+
+    class ManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {name: f"arn:aws:iam::aws:policy/{name}" for name in ALLOWED_MANAGED_POLICIES}
+
+    resources = transform(document, {}, ManagedPolicies())["Resources"]
+    grants = [
+        (role_id, statement)
+        for role_id, role in resources.items()
+        if role["Type"] == "AWS::IAM::Role"
+        for policy in role["Properties"].get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "ScheduledSyncFailureQueue" in referenced_ids(statement.get("Resource"))
+    ]
+
+    assert [(role_id, actions_of(statement)) for role_id, statement in grants] == [
+        ("ScheduledSyncFunctionRole", {"sqs:SendMessage"})
+    ]
+    assert grants[0][1]["Resource"] == {"Fn::GetAtt": ["ScheduledSyncFailureQueue", "Arn"]}

@@ -151,13 +151,16 @@ class ConfigKey:
     inbound: bool = False
     outbound: bool = False
     platforms: frozenset[Platform] | None = None  # None: every platform
+    # A URL that credentials are sent to: changing it (or removing it, which falls back to the
+    # platform's default host) needs the credentials entered again (see credential_urls_changed).
+    credential_url: bool = False
 
 
 _CUSTOM = frozenset({Platform.CUSTOM_API})
 
 CONFIG_KEYS: Mapping[str, ConfigKey] = {
     # inbound (sync/pull)
-    "base_url": ConfigKey(_url, inbound=True),
+    "base_url": ConfigKey(_url, credential_url=True, inbound=True),
     "items_path": ConfigKey(_text(_DOTTED_PATH, "a dotted path such as data.segments"), inbound=True),
     "count_path": ConfigKey(_text(_DOTTED_PATH, "a dotted path such as data.total"), inbound=True),
     "page_param": ConfigKey(_text(_PARAM_NAME, "a query parameter name"), inbound=True),
@@ -170,8 +173,8 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "schedule": ConfigKey(schedule_problem, inbound=True),
     # outbound (push/activation)
     # The named platforms' API and token endpoints serve both directions (their inbound reads need a token).
-    "api_base_url": ConfigKey(_url, inbound=True, outbound=True),
-    "token_url": ConfigKey(_url, inbound=True, outbound=True),
+    "api_base_url": ConfigKey(_url, credential_url=True, inbound=True, outbound=True),
+    "token_url": ConfigKey(_url, credential_url=True, inbound=True, outbound=True),
     "data_source_location": ConfigKey(_text(_LOCATION, "a country or region code such as US"), outbound=True),
     "default_cpm": ConfigKey(_cpm, outbound=True),
     "currency": ConfigKey(_currency, outbound=True),
@@ -217,6 +220,14 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
     if direction.pulls and "base_url" not in config:
         problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
     return problems
+
+
+CREDENTIAL_URL_KEYS = frozenset(key for key, spec in CONFIG_KEYS.items() if spec.credential_url)
+
+
+def credential_urls_changed(current: Mapping[str, Any], updated: Mapping[str, Any]) -> list[str]:
+    """The credential URL keys whose value differs between two configs (set, changed or removed), sorted."""
+    return sorted(key for key in CREDENTIAL_URL_KEYS if current.get(key) != updated.get(key))
 
 
 def merge_config(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from connections.domain.connection import (
     CreateConnectionRequest,
     UpdateConnectionRequest,
 )
-from connections.domain.connection_config import merge_config, validate_config
+from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config
 from connections.domain.credential_shapes import validate_credentials
 from connections.domain.errors import FieldProblem, InvalidInput, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
@@ -39,6 +39,18 @@ def _validate(
     if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
         problems += validate_credentials(credentials, platform, config.get("auth_type"))
     _raise_if_problems(problems)
+
+
+def _require_credentials_for_new_hosts(current: Mapping[str, Any], updated: Mapping[str, Any]) -> None:
+    """Stored credentials stay bound to the hosts they were entered for: a PATCH that points a URL
+    they are sent to somewhere else (or drops it for the platform default) must carry them again,
+    or whoever may edit a connection could send someone else's secrets to a host of their choosing."""
+    changed = [f"config.{key}" for key in credential_urls_changed(current, updated)]
+    if changed:
+        raise InvalidInput(
+            f"changing {' and '.join(changed)} requires the credentials again",
+            [FieldProblem(field, f"changing {field} requires the credentials again") for field in changed],
+        )
 
 
 class ConnectionService:
@@ -126,6 +138,8 @@ class ConnectionService:
         direction = request.direction or current.direction
         config = merge_config(current.config, request.config) if request.config is not None else current.config
         _validate(current.platform, direction, config, request.credentials)
+        if current.has_credentials and request.credentials is None:
+            _require_credentials_for_new_hosts(current.config, config)
         updated = current.changed(
             name=request.name or current.name,
             direction=direction,

@@ -183,7 +183,7 @@ def test_valid_platform_configs_are_accepted(api: ApiClient) -> None:
             config={"api_base_url": "https://api.thetradedesk.com/v3", "provider_id": "prov-1", "currency": "USD"},
             credentials={"api_key": "ttd-token"},
         ),
-        outbound_liveramp(platform="indexexchange", config={}, credentials={"username": "ix", "key": "ix-key"}),
+        outbound_liveramp(platform="indexexchange", config={}, credentials={"username": "ix", "key": "ix-key-42"}),
         inbound_connection(
             config={
                 "base_url": "https://api.example.com/v1/segments",

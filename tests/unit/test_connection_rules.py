@@ -99,9 +99,9 @@ def test_credential_messages_never_contain_values() -> None:
     found = validate_credentials({"client_id": "SECRET-ID-VALUE"}, Platform.LIVERAMP, None)
     assert found
     assert all("SECRET-ID-VALUE" not in problem.message for problem in found)
-    assert validate_credentials({"client_id": "a", "client_secret": "b"}, Platform.LIVERAMP, None) == []
+    assert validate_credentials({"client_id": "a", "client_secret": "b-secret"}, Platform.LIVERAMP, None) == []
     assert validate_credentials({}, Platform.CUSTOM_API, "none") == []
-    assert validate_credentials({"token": "t"}, Platform.CUSTOM_API, "bearer") == []
+    assert validate_credentials({"token": "t-secret"}, Platform.CUSTOM_API, "bearer") == []
 
 
 def test_service_encrypts_with_the_new_records_context() -> None:
@@ -110,7 +110,7 @@ def test_service_encrypts_with_the_new_records_context() -> None:
     request = CreateConnectionRequest.model_validate_json(
         '{"name": " Feed ", "platform": "custom_api", "direction": "inbound",'
         ' "config": {"base_url": "https://a.example.com", "auth_type": "bearer", "items_path": null},'
-        ' "credentials": {"token": "t"}}'
+        ' "credentials": {"token": "t-secret"}}'
     )
 
     created = service.create(CALLER, request)

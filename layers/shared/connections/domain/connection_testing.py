@@ -14,6 +14,7 @@ from typing import Any
 from connections.domain.access import Caller
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
+from connections.domain.credential_redaction import CredentialRedactor
 from connections.domain.deadline import Deadline
 from connections.domain.errors import CredentialsUnreadable, NotFound
 from connections.domain.field_mapping import map_item
@@ -57,12 +58,17 @@ class ConnectionTester:
         )
         if connection is None:
             raise NotFound("Connection not found")
+        credentials: dict[str, str] = {}
         try:
-            result = self._check(connection, self._credentials(connection), deadline)
+            credentials = self._credentials(connection)
+            result = self._check(connection, credentials, deadline)
         except OutboundError as failure:
             result = {"success": False, "error": failure.message}
         except CredentialsUnreadable:
             result = {"success": False, "error": UNREADABLE_CREDENTIALS}
+        # The platform clients redact what they return; the answer as a whole is checked once more,
+        # since it is the one place where a platform's text is shown straight back to a caller.
+        result = CredentialRedactor(credentials).value(result)
         status = ConnectionStatus.ACTIVE if result["success"] else ConnectionStatus.ERROR
         self._repository.record_test_result(connection, self._clock(), status, result.get("error"))
         return result

@@ -11,6 +11,11 @@ from connections.domain.platforms import Platform
 
 MAX_CREDENTIAL_KEYS = 10
 MAX_CREDENTIAL_LENGTH = 8192
+# Secret values shorter than this are refused: they are guessable, and answers are redacted of
+# credential values only from this length on (credential_redaction.py).
+MIN_SECRET_LENGTH = 8
+# The keys that hold a secret (the others name an account: username, login, client_id, org_id).
+SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key"})
 _KEY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 # Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
@@ -68,6 +73,9 @@ def validate_credentials(
         if key not in allowed:
             accepted = ", ".join(sorted(allowed)) or "none"
             problems.append(FieldProblem(f"credentials.{key}", f"not used by {context} (accepted: {accepted})"))
+    for key in sorted(credentials.keys() & allowed & SECRET_CREDENTIAL_KEYS):
+        if len(credentials[key]) < MIN_SECRET_LENGTH:
+            problems.append(FieldProblem(f"credentials.{key}", f"must be at least {MIN_SECRET_LENGTH} characters"))
     if not problems and not any(required <= credentials.keys() for required in complete_sets):
         options = " or ".join(" + ".join(sorted(required)) for required in complete_sets)
         problems.append(FieldProblem("credentials", f"{context} needs {options}"))

@@ -2,7 +2,9 @@
 
 Inbound, every platform is read by the paged REST source (``rest_source``); custom APIs authorise by
 ``auth_type``, the named platforms with their own tokens (``auth_type: none`` turns that off).
-Outbound, each platform has its destination module.
+Outbound, each platform has its destination module. Both are built with the decrypted credentials
+here, so this is where they go behind the credential redactor: nothing a platform answers reaches the
+services with a credential value in it (``domain/credential_redaction.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from connections.adapters.platforms.platform_errors import IncompleteConnection
 from connections.adapters.platforms.rest_source import RestSegmentSource
 from connections.adapters.platforms.token_cache import TokenCache, shared_token_cache
 from connections.adapters.platforms.tradedesk import TradeDeskDestination, tradedesk_auth
+from connections.domain.credential_redaction import redacting_destination, redacting_source
 from connections.domain.platforms import Platform
 from connections.ports.platforms import SegmentDestination, SegmentSource
 
@@ -49,13 +52,15 @@ class PlatformClientFactory:
             auth = custom_auth(config, credentials)
         else:
             auth = self._platform_auth(kind, config, credentials)
-        return RestSegmentSource(self._client(auth, config), config)
+        return redacting_source(RestSegmentSource(self._client(auth, config), config), credentials)
 
     def destination(
         self, platform: str, config: dict[str, Any], credentials: dict[str, str], connection_id: str
     ) -> SegmentDestination:
         """The destination of an outbound (or bidirectional) connection."""
-        kind = Platform(platform)
+        return redacting_destination(self._destination(Platform(platform), config, credentials), credentials)
+
+    def _destination(self, kind: Platform, config: dict[str, Any], credentials: dict[str, str]) -> SegmentDestination:
         if kind is Platform.CUSTOM_API:
             return CustomApiDestination(self._client(custom_auth(config, credentials), config), config)
         if kind is Platform.INDEXEXCHANGE:

@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -79,6 +80,13 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, made-up ones) goes to the gateway too, which answers an
+        # unmatched method like API Gateway's HTTP API: 404 {"message":"Not Found"}, not an HTML 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def _answer(self, path: str, query: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
         cors = self.server.cors

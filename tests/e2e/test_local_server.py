@@ -225,3 +225,27 @@ def test_chunked_request_body_reaches_the_function(base_url: str, local_stack: L
     assert response.request.headers.get("transfer-encoding") == "chunked"
     assert response.status_code == 201, response.text
     assert response.json()["name"] == NEW_CONNECTION["name"]
+
+
+@pytest.mark.parametrize(
+    ("method", "target"),
+    [
+        ("TRACE", "/api/connections"),
+        ("CONNECT", "127.0.0.1:443"),
+        ("PROPFIND", "/api/connections"),
+        ("PUT", "/api/connections"),
+    ],
+)
+def test_unmatched_methods_are_the_gateways_json_404(local_stack: LocalStack, method: str, target: str) -> None:
+    # API Gateway's HTTP API answers a method no route has with its JSON 404, never an HTML 501.
+    connection = http.client.HTTPConnection("127.0.0.1", local_stack.api_port, timeout=10)
+    try:
+        connection.request(method, target, headers=bearer(local_stack.dev_api_key))
+        response = connection.getresponse()
+        status, content_type, body = response.status, response.getheader("content-type"), response.read()
+    finally:
+        connection.close()
+
+    assert status == 404
+    assert content_type == "application/json"
+    assert json.loads(body) == {"message": "Not Found"}

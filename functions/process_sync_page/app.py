@@ -4,10 +4,12 @@ Body `{"page": n}` is optional (default: the next unprocessed page). Repeating a
 its stored result and changes nothing.
 """
 
+from typing import Annotated
+
 from pydantic import Field
 
 from connections.domain.deadline import Deadline
-from connections.domain.strict_body import StrictBody
+from connections.domain.strict_body import StrictBody, StrictInt
 from connections.http.resolver import api_handler, build_resolver, current_caller, optional_request_body
 from connections.observability import MetricUnit, logger, metrics
 from connections.wiring import sync_service
@@ -17,8 +19,12 @@ ANSWER_MARGIN_SECONDS = 3.0
 app = build_resolver()
 
 
+# A run has at most a million items (field_mapping.MAX_TOTAL_ITEMS), so no page number goes past this.
+MAX_PAGE = 1_000_000
+
+
 class PageRequest(StrictBody):
-    page: int | None = Field(default=None, ge=1)
+    page: Annotated[StrictInt, Field(ge=1, le=MAX_PAGE)] | None = None
 
 
 @app.post("/api/connections/<connection_id>/sync/run/<run_id>/page")

@@ -17,10 +17,17 @@ from connections.domain.currencies import ISO_4217_CODES
 from connections.domain.errors import FieldProblem
 from connections.domain.platforms import Direction, Platform
 from connections.domain.schedule_expression import schedule_problem
+from connections.domain.storage_limits import number_fits
+from connections.domain.strict_body import as_integer
 
 MAX_URL_LENGTH = 2048
 MAX_MAPPINGS = 100
 MAX_HEADERS = 20
+MAX_HEADER_VALUE_LENGTH = 1024
+# Dotted paths (items_path, count_path, field_mappings sources): characters, so at most 1 KB in UTF-8.
+MAX_PATH_LENGTH = 256
+# An unknown key is named in the error only this far: the rest of a long key is not echoed.
+_SHOWN_KEY_LENGTH = 64
 
 # Topic fields an inbound item can be mapped onto (``field_mappings`` values).
 TOPIC_FIELDS = frozenset(
@@ -50,6 +57,7 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LOCATION = re.compile(r"^[A-Za-z]{2}(?:[-_][A-Za-z0-9]{1,8})?$")
 _PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_HEADER_VALUE = re.compile(rf"[\t\x20-\x7e]{{0,{MAX_HEADER_VALUE_LENGTH}}}")
 
 AUTH_TYPES = ("bearer", "basic", "api_key", "none")
 
@@ -60,7 +68,10 @@ def _text(pattern: re.Pattern[str], what: str) -> Checker:
     def check(value: Any) -> str | None:
         if not isinstance(value, str):
             return "must be a string"
-        return None if pattern.match(value) else f"must be {what}"
+        if len(value) > MAX_PATH_LENGTH:
+            return f"must be at most {MAX_PATH_LENGTH} characters"
+        # fullmatch: "$" would let a trailing newline through
+        return None if pattern.fullmatch(value) else f"must be {what}"
 
     return check
 
@@ -68,7 +79,7 @@ def _text(pattern: re.Pattern[str], what: str) -> Checker:
 def _url(value: Any) -> str | None:
     if not isinstance(value, str):
         return "must be a string"
-    if len(value) > MAX_URL_LENGTH or any(ch.isspace() for ch in value):
+    if len(value) > MAX_URL_LENGTH or any(ch.isspace() for ch in value) or not value.isprintable():
         return "must be a valid URL"
     try:
         parts = urlsplit(value)
@@ -93,7 +104,8 @@ def _choice(options: tuple[Any, ...]) -> Checker:
 
 def _int_between(low: int, high: int) -> Checker:
     def check(value: Any) -> str | None:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        number = as_integer(value)  # 100.0 is the integer 100 (stored as 100, see with_integers)
+        if number is None or not low <= number <= high:
             return f"must be an integer from {low} to {high}"
         return None
 
@@ -105,6 +117,8 @@ def _cpm(value: Any) -> str | None:
         return "must be a number"
     if not 0 <= value <= 10_000 or value != value:  # value != value catches NaN
         return "must be a number from 0 to 10000"
+    if not number_fits(value):  # 1e-300: DynamoDB stores nothing that small
+        return "must be 0 or at least 1e-130, with at most 38 significant digits"
     return None
 
 
@@ -120,9 +134,11 @@ def _field_mappings(value: Any) -> str | None:
     if len(value) > MAX_MAPPINGS:
         return f"must have at most {MAX_MAPPINGS} entries"
     for source, target in value.items():
-        if not _DOTTED_PATH.match(source):
+        if len(source) > MAX_PATH_LENGTH:
+            return f"source field '{source[:64]}...' must be at most {MAX_PATH_LENGTH} characters"
+        if not _DOTTED_PATH.fullmatch(source):
             return f"source field '{source[:64]}' must be a dotted path"
-        if target not in TOPIC_FIELDS:
+        if not isinstance(target, str) or target not in TOPIC_FIELDS:
             return f"target of '{source}' must be one of: " + ", ".join(sorted(TOPIC_FIELDS))
     if "topic_name" not in value.values():
         return "must map some field to topic_name"
@@ -134,12 +150,13 @@ def _headers(value: Any) -> str | None:
         return f"must be an object of at most {MAX_HEADERS} header names to string values"
     for name, header_value in value.items():
         lowered = name.lower()
-        if not _HEADER_NAME.match(name) or lowered in _FORBIDDEN_HEADERS:
+        if not _HEADER_NAME.fullmatch(name) or lowered in _FORBIDDEN_HEADERS:
             return f"'{name[:64]}' is not an allowed header name"
         if any(word in lowered for word in _SECRET_HEADER_WORDS):
             return f"'{name}' looks like a secret; put it in credentials instead"
-        if not isinstance(header_value, str) or len(header_value) > 1024 or "\n" in header_value:
-            return f"value of '{name}' must be a single-line string"
+        # Printable ASCII and tabs only: HTTP clients refuse CR, LF, NUL and encode headers as ASCII.
+        if not isinstance(header_value, str) or not _HEADER_VALUE.fullmatch(header_value):
+            return f"value of '{name}' must be a line of at most {MAX_HEADER_VALUE_LENGTH} printable ASCII characters"
     return None
 
 
@@ -202,7 +219,8 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
         field = f"config.{key}"
         spec = CONFIG_KEYS.get(key)
         if spec is None:
-            problems.append(FieldProblem(field, f"unknown config key '{key}'"))
+            shown = key if len(key) <= _SHOWN_KEY_LENGTH else key[:_SHOWN_KEY_LENGTH] + "..."
+            problems.append(FieldProblem(f"config.{shown}", f"unknown config key '{shown}'"))
             continue
         if key == "auth_type" and platform is not Platform.CUSTOM_API and direction.pulls:
             spec = _INBOUND_AUTH_TYPE
@@ -228,6 +246,18 @@ CREDENTIAL_URL_KEYS = frozenset(key for key, spec in CONFIG_KEYS.items() if spec
 def credential_urls_changed(current: Mapping[str, Any], updated: Mapping[str, Any]) -> list[str]:
     """The credential URL keys whose value differs between two configs (set, changed or removed), sorted."""
     return sorted(key for key in CREDENTIAL_URL_KEYS if current.get(key) != updated.get(key))
+
+
+# Keys holding integers: JSON Schema counts 100.0 as the integer 100, accepted and stored as 100.
+INTEGER_KEYS = frozenset({"page_size", "first_page"})
+
+
+def with_integers(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with integral floats of integer keys written as ints (``page_size: 100.0`` -> 100)."""
+    return {
+        key: number if key in INTEGER_KEYS and (number := as_integer(value)) is not None else value
+        for key, value in config.items()
+    }
 
 
 def merge_config(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

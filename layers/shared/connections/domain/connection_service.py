@@ -14,9 +14,10 @@ from connections.domain.connection import (
     CreateConnectionRequest,
     UpdateConnectionRequest,
 )
-from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config
+from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config, with_integers
+from connections.domain.connection_size import credential_size_problems, record_size_problems
 from connections.domain.credential_shapes import validate_credentials
-from connections.domain.errors import FieldProblem, InvalidInput, NotFound
+from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_id
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
@@ -38,6 +39,7 @@ def _validate(
     problems = validate_config(config, platform, direction)
     if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
         problems += validate_credentials(credentials, platform, config.get("auth_type"))
+        problems += credential_size_problems(credentials)
     _raise_if_problems(problems)
 
 
@@ -93,7 +95,7 @@ class ConnectionService:
         self, caller: Caller, request: CreateConnectionRequest, idempotency: IdempotencyClaim | None = None
     ) -> Connection:
         """Validate, encrypt the credentials for this record, and store it within the org's limit."""
-        config = {key: value for key, value in request.config.items() if value is not None}
+        config = with_integers({key: value for key, value in request.config.items() if value is not None})
         _validate(request.platform, request.direction, config, request.credentials)
         now = utc_now()
         connection = Connection(
@@ -108,6 +110,7 @@ class ConnectionService:
             updated_at=now,
             has_credentials=bool(request.credentials),
         )
+        _raise_if_problems(record_size_problems(connection))
         ciphertext = self._encrypt(connection, request.credentials)
         schedule = config.get("schedule")
         if schedule:
@@ -117,7 +120,7 @@ class ConnectionService:
         except IdempotentReplay as replay:
             assert idempotency is not None
             self._undo_schedule(connection, None, schedule)
-            return self.get(caller, ensure_same_request(idempotency, replay))
+            return self._replayed(caller, idempotency, replay)
         except BaseException:
             self._undo_schedule(connection, None, schedule)
             raise
@@ -136,7 +139,9 @@ class ConnectionService:
                 "Invalid connection", [FieldProblem("platform", "cannot be changed; create a new connection")]
             )
         direction = request.direction or current.direction
-        config = merge_config(current.config, request.config) if request.config is not None else current.config
+        config = current.config
+        if request.config is not None:
+            config = with_integers(merge_config(current.config, request.config))
         _validate(current.platform, direction, config, request.credentials)
         if current.has_credentials and request.credentials is None:
             _require_credentials_for_new_hosts(current.config, config)
@@ -148,6 +153,7 @@ class ConnectionService:
             version=current.version + 1,
             has_credentials=bool(request.credentials) if request.credentials is not None else current.has_credentials,
         )
+        _raise_if_problems(record_size_problems(updated))
         ciphertext = self._encrypt(updated, request.credentials)
         old = current.config.get("schedule")
         new = config.get("schedule")
@@ -178,6 +184,20 @@ class ConnectionService:
         self._repository.delete(connection)
         if connection.direction.pulls and (connection.config.get("schedule") or self._schedules is not None):
             self._schedule_registry().remove(connection.org_id, connection.id)
+
+    def _replayed(self, caller: Caller, claim: IdempotencyClaim, replay: IdempotentReplay) -> Connection:
+        """The connection a repeated Idempotency-Key made; a 409 when it was deleted since.
+
+        Not a replay of the first 201: that would announce a connection that no longer exists (its id
+        answers 404), and the caller retrying a create wants one to exist. The key stays spent for its
+        24 hours, so the caller is told to send a new one, which creates a new connection."""
+        try:
+            return self.get(caller, ensure_same_request(claim, replay))
+        except NotFound:
+            raise Conflict(
+                "The connection created with this Idempotency-Key was deleted; "
+                "use a new Idempotency-Key to create another"
+            ) from None
 
     def _schedule_registry(self) -> SyncSchedules:
         if self._schedules is None:  # a wiring mistake: only create, update and delete manage schedules

@@ -38,7 +38,7 @@ def claim_from_header(operation: str, header_value: str | None, request: Any) ->
     """
     if header_value is None:
         return None
-    if not _KEY_PATTERN.match(header_value):
+    if not _KEY_PATTERN.fullmatch(header_value):  # not match: "$" would let a trailing newline through
         raise InvalidInput("Idempotency-Key must be 8-128 characters of letters, digits, '_', '-', '.', ':'")
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
     return IdempotencyClaim(operation, header_value, hashlib.sha256(canonical.encode()).hexdigest())

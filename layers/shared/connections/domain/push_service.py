@@ -333,6 +333,6 @@ class PushService:
 
     def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> PushRun:
         run = self._pushes.get(org_id, ensure_same_request(claim, replay))
-        if run is None:
-            raise NotFound("Push run not found")
+        if run is None:  # expired: like a create whose connection was deleted (connection_service._replayed)
+            raise Conflict("The push run started with this Idempotency-Key no longer exists; use a new Idempotency-Key")
         return run

@@ -1,10 +1,50 @@
-"""The base of every request body and query model: strict types, unknown fields refused."""
+"""The base of every request body and query model: strict types, unknown fields refused; and the
+strict integer and storable number types those models use."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from connections.domain.storage_limits import number_fits
 
 
 class StrictBody(BaseModel):
     # strict: "2.5" is not a number and "true" is not a boolean; extra="forbid": unknown fields are a 400.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def as_integer(value: Any) -> int | None:
+    """``value`` as an int when JSON Schema counts it as an integer (3 or 3.0), else None.
+
+    Booleans and strings are never integers; 3.5, NaN and infinities are not either."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _integral(value: Any) -> Any:
+    # Only an integral float is converted; anything else reaches the strict int check unchanged and
+    # is refused there ("Input should be a valid integer").
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _storable(value: float) -> float:
+    if not number_fits(value):
+        raise PydanticCustomError(
+            "number_not_storable", "must be 0 or at least 1e-130, with at most 38 significant digits"
+        )
+    return value
+
+
+# An integer in a JSON body: 3 or 3.0 (stored and echoed as 3), never true, "3" or 3.5. Query models
+# keep plain ``int``: their values arrive as strings and are parsed as such.
+StrictInt = Annotated[int, BeforeValidator(_integral)]
+# A number DynamoDB stores exactly (1e-300 underflows there; bounds such as le=10000 are added by the field).
+StorableFloat = Annotated[float, AfterValidator(_storable)]

@@ -310,8 +310,8 @@ class SyncService:
 
     def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> SyncRun:
         run = self._runs.get(org_id, ensure_same_request(claim, replay))
-        if run is None:
-            raise NotFound("Sync run not found")
+        if run is None:  # expired: like a create whose connection was deleted (connection_service._replayed)
+            raise Conflict("The sync run started with this Idempotency-Key no longer exists; use a new Idempotency-Key")
         return run
 
 

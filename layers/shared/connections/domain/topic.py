@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from connections.domain.classification import Classification
-from connections.domain.strict_body import StrictBody
+from connections.domain.strict_body import StorableFloat, StrictBody, StrictInt
 
 
 class TopicSource(StrEnum):
@@ -130,6 +130,13 @@ class Topic:
 
 TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+# The same caps a synced item gets (field_mapping.py): more identifiers than any platform has, and the
+# CPM range connection configs and push runs accept.
+MAX_AUDIENCE_SIZE = 10**12
+MAX_CPM = 10_000
+# Pages of a listing: far past any library's end, and small enough that the offset stays an int.
+MAX_PAGE = 100_000
+FilterId = Annotated[str, StringConstraints(max_length=64)]
 
 
 class CreateTopicRequest(StrictBody):
@@ -140,14 +147,14 @@ class CreateTopicRequest(StrictBody):
     )
     category: ShortText | None = None
     taxonomy_path: ShortText | None = None
-    audience_size: Annotated[int, Field(ge=0)] | None = None
-    cpm: Annotated[float, Field(ge=0, le=10_000)] | None = None
+    audience_size: Annotated[StrictInt, Field(ge=0, le=MAX_AUDIENCE_SIZE)] | None = None
+    cpm: Annotated[StorableFloat, Field(ge=0, le=MAX_CPM)] | None = None
 
 
 class TopicFilters(StrictBody):
     source: TopicSource | None = None
-    connectionId: str | None = None
-    iabCode: str | None = None
+    connectionId: FilterId | None = None
+    iabCode: FilterId | None = None
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    page: Annotated[int, Field(ge=1)] = 1
+    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
     pageSize: Annotated[int, Field(ge=1, le=100)] = 25

@@ -2,7 +2,7 @@
 
 Routes answer per (method, path) (``{name}`` segments match one path segment), every request is
 logged, and each route has a queue of faults served before its normal answer: error statuses with
-``Retry-After``, malformed JSON, oversized or never-ending bodies, hangs and delays.
+``Retry-After``, malformed JSON, raw bytes, oversized or never-ending bodies, hangs and delays.
 
     with FakeHttpServer() as server:
         server.route("GET", "/v1/items", FakeResponse.json({"items": []}))
@@ -182,6 +182,15 @@ class FaultQueue:
         else:
             response = FakeResponse.json(body, code, headers)
         return self._add(lambda conn, _normal: conn.send(response))
+
+    def raw(
+        self, body: bytes, *, status: int = 200, content_type: str = "application/json", times: int = 1
+    ) -> FaultQueue:
+        """Answer ``body`` exactly as given, ``times`` times (hostile JSON: ``Infinity``, 5,000 levels deep)."""
+        response = FakeResponse(status, body, {"Content-Type": content_type})
+        for _ in range(times):
+            self._add(lambda conn, _normal: conn.send(response))
+        return self
 
     def malformed_json(self) -> FaultQueue:
         """Answer 200 with a JSON content type and a truncated JSON body."""

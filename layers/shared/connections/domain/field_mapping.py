@@ -3,6 +3,7 @@ item's fields onto topic fields (``field_mappings``)."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ import jmespath
 from jmespath.parser import ParsedResult
 
 from connections.domain.outbound_errors import MalformedResponse
+from connections.domain.storage_limits import number_fits, text_bytes
+from connections.domain.topic import MAX_AUDIENCE_SIZE, MAX_CPM
 
 _SEGMENT = re.compile(r"^(?P<name>[^\[\]]+)(?P<indexes>(?:\[\d+\])*)$")
 
@@ -37,7 +40,24 @@ DEFAULT_MAPPINGS: Mapping[str, tuple[str, ...]] = {
     "audience_size": ("audience_size", "size", "reach", "audienceSize", "uniques"),
     "cpm": ("cpm", "CPM", "price"),
 }
-MAX_TEXT_LENGTH = 1000
+# Caps on what a platform's item may bring (DESIGN.md section 9), applied before classification so
+# that no matching runs over more text than this, and sized like POST /api/topics accepts.
+MAX_TEXT_LENGTH = 1000  # description, category, taxonomy_path (characters; longer text is cut)
+MAX_NAME_LENGTH = 200  # topic_name (characters; longer names are cut)
+MAX_KEYWORDS = 50  # further keywords are dropped
+MAX_KEYWORD_LENGTH = 100  # characters; longer keywords are cut
+MAX_KEYWORDS_SOURCE_LENGTH = MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)  # a comma-separated keywords string
+# An external id is part of a DynamoDB sort key (at most 1,024 bytes): it is never cut (two ids would
+# become one), so a longer one makes the item an error.
+MAX_EXTERNAL_ID_BYTES = 512
+# Sizes and CPMs out of MAX_AUDIENCE_SIZE / MAX_CPM (those of POST /api/topics) are errors.
+# An item nested deeper than DynamoDB stores (32 levels) is an error; a page deeper than
+# MAX_DOCUMENT_DEPTH cannot be read at all (see OutboundResponse.json).
+MAX_ITEM_DEPTH = 32
+MAX_DOCUMENT_DEPTH = 100
+# The most items a platform's count may announce: a run of more pages would not be workable.
+MAX_TOTAL_ITEMS = 1_000_000
+_TEXT_LIMITS = {"topic_name": MAX_NAME_LENGTH}
 
 
 @lru_cache(maxsize=256)
@@ -73,16 +93,56 @@ def items_at(document: Any, items_path: str | None) -> list[Any]:
 
 
 def count_at(document: Any, count_path: str | None) -> int | None:
-    """The total item count at ``count_path``, or None when no count is configured."""
+    """The total item count at ``count_path``, or None when no count is configured.
+
+    A count that is not a whole number from 0 to MAX_TOTAL_ITEMS (``-1``, ``1e300``, ``"12.5"``) makes
+    the page unreadable: a run sized from it could never finish, nor be stored.
+    """
     if not count_path:
         return None
     value = read_path(document, count_path)
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+    if value is None:
         raise _not_found("count_path", count_path)
-    try:
-        return max(0, int(value))
-    except ValueError:
-        raise _not_found("count_path", count_path) from None
+    count = _whole_number(value)
+    if count is None or not 0 <= count <= MAX_TOTAL_ITEMS:
+        raise MalformedResponse(
+            f"count_path '{count_path}' is not an item count (a whole number from 0 to {MAX_TOTAL_ITEMS:,})"
+        )
+    return count
+
+
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() else None
+    if isinstance(value, str):
+        text = value.strip()
+        # ASCII digits only (int() also reads other scripts' digits), and short enough to mean a count.
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 15 else None
+    return None
+
+
+def nesting_exceeds(value: Any, limit: int) -> bool:
+    """Whether JSON ``value`` nests lists/objects more than ``limit`` levels deep (``[]`` is one level).
+
+    Iterative and linear in the number of values, so no depth of input can exhaust the stack.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if depth + 1 > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass
@@ -98,22 +158,78 @@ class MappedItem:
 
 
 def _clean(value: Any) -> Any:
+    """A mapped value reduced to what a topic field can hold: trimmed text, a number or a list of at
+    most MAX_KEYWORDS texts (each field's own cap is applied in ``_apply_caps``)."""
     if isinstance(value, str):
-        value = value.strip()
-        return value[:MAX_TEXT_LENGTH] if value else None
+        return value.strip() or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
     if isinstance(value, list):
-        cleaned = [str(part).strip() for part in value if isinstance(part, str | int | float) and str(part).strip()]
+        cleaned = []
+        for part in value:
+            if isinstance(part, str | int | float) and not isinstance(part, bool):
+                text = _cut(str(part).strip(), MAX_KEYWORD_LENGTH)
+                if text:
+                    cleaned.append(text)
+                    if len(cleaned) == MAX_KEYWORDS:
+                        break
         return cleaned or None
     return None
 
 
+def _cut(text: str, length: int) -> str:
+    return text[:length].rstrip() if len(text) > length else text
+
+
+def _keywords(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value  # a list is already capped by _clean; anything else is not keywords
+    # Only the start of a long string is split: the rest could only hold keywords beyond the cap.
+    parts = (_cut(part.strip(), MAX_KEYWORD_LENGTH) for part in value[:MAX_KEYWORDS_SOURCE_LENGTH].split(","))
+    return [part for part in parts if part][:MAX_KEYWORDS]
+
+
+def _bounded_number(mapped: MappedItem, name: str, high: int) -> None:
+    value = mapped.fields.get(name)
+    if isinstance(value, int | float) and not (number_fits(value) and 0 <= value <= high):
+        # Never stored: an Infinity, a 1e300 or a negative size is a mistake of the platform's, not a size.
+        del mapped.fields[name]
+        shown = str(value) if isinstance(value, float) or abs(value) < 10**20 else "a number of more than 20 digits"
+        mapped.problems.append(f"{name} must be a number from 0 to {high:,} (got {shown})")
+
+
+def _apply_caps(mapped: MappedItem) -> None:
+    fields = mapped.fields
+    for name, value in list(fields.items()):
+        if name == "keywords":
+            fields[name] = _keywords(value)
+        elif isinstance(value, str) and name != "external_id":
+            fields[name] = _cut(value, _TEXT_LIMITS.get(name, MAX_TEXT_LENGTH))
+    if "external_id" in fields:
+        external_id = str(fields["external_id"])
+        if text_bytes(external_id) > MAX_EXTERNAL_ID_BYTES:
+            del fields["external_id"]
+            mapped.problems.append(
+                f"external_id is {text_bytes(external_id):,} bytes long; at most {MAX_EXTERNAL_ID_BYTES} are allowed"
+            )
+        else:
+            fields["external_id"] = external_id
+    _bounded_number(mapped, "audience_size", MAX_AUDIENCE_SIZE)
+    _bounded_number(mapped, "cpm", MAX_CPM)
+
+
 def map_item(item: Any, field_mappings: Mapping[str, str] | None) -> MappedItem:
-    """Map one external item onto topic fields; an item without a usable name gets a problem, not a crash."""
+    """Map one external item onto topic fields, within the caps above.
+
+    An item that cannot become a topic (no usable name, nested too deep, an external id too long, a
+    size or CPM out of bounds) gets a problem, not a crash; over-long text is cut instead.
+    """
     mapped = MappedItem()
     if not isinstance(item, dict):
         mapped.problems.append("item is not a JSON object")
+        return mapped
+    if nesting_exceeds(item, MAX_ITEM_DEPTH):
+        mapped.problems.append(f"item is nested more than {MAX_ITEM_DEPTH} levels deep")
         return mapped
     if field_mappings:
         for source, target in field_mappings.items():
@@ -127,11 +243,8 @@ def map_item(item: Any, field_mappings: Mapping[str, str] | None) -> MappedItem:
                 if value is not None:
                     mapped.fields[target] = value
                     break
+    _apply_caps(mapped)
     name = mapped.fields.get("topic_name")
     if not isinstance(name, str) or not name:
-        mapped.problems.append("item has no usable name (topic_name)")
-    if "external_id" in mapped.fields:
-        mapped.fields["external_id"] = str(mapped.fields["external_id"])
-    if isinstance(mapped.fields.get("keywords"), str):
-        mapped.fields["keywords"] = [part.strip() for part in mapped.fields["keywords"].split(",") if part.strip()]
+        mapped.problems.insert(0, "item has no usable name (topic_name)")
     return mapped

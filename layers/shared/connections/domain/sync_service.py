@@ -19,6 +19,7 @@ from connections.domain.field_mapping import map_item
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
 from connections.domain.outbound_errors import OutboundError
+from connections.domain.storage_limits import MAX_ITEM_BYTES
 from connections.domain.sync_run import (
     DEFAULT_PAGE_SIZE,
     MAX_ERROR_SAMPLES,
@@ -236,8 +237,11 @@ class SyncService:
             if not mapped.usable:
                 errors.append(ItemError(index, "; ".join(mapped.problems), mapped.fields.get("external_id")))
         classifications = self._classifier().classify_many([_classifiable(mapped.fields) for _, mapped in usable])
-        for (_, mapped), classification in zip(usable, classifications, strict=True):
+        for (index, mapped), classification in zip(usable, classifications, strict=True):
             draft = TopicDraft.from_fields(mapped.fields, classification)
+            if draft.stored_bytes() > MAX_ITEM_BYTES:  # map_item's caps keep this away; never a failed write
+                errors.append(ItemError(index, "item is too large to store as a topic", draft.external_id))
+                continue
             keys = [f"name:{draft.normalised_name}"] + ([f"ext:{draft.external_id}"] if draft.external_id else [])
             if any(key in seen for key in keys):
                 duplicates_in_page += 1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
 from connections.domain.classification import Classification
+from connections.domain.storage_limits import item_bytes
 from connections.domain.strict_body import StorableFloat, StrictBody, StrictInt
 
 
@@ -18,6 +19,9 @@ class TopicSource(StrEnum):
     SYNC = "sync"
     MANUAL = "manual"
 
+
+# What a stored topic holds besides a draft's own fields: keys, ids, timestamps, attribute names.
+TOPIC_ITEM_OVERHEAD_BYTES = 1024
 
 _SPACES = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s$%+&<>/-]")
@@ -48,6 +52,10 @@ class TopicDraft:
     @property
     def normalised_name(self) -> str:
         return normalise_name(self.name)
+
+    def stored_bytes(self) -> int:
+        """About how large (in DynamoDB's bytes, erring large) the topic item of this draft is."""
+        return item_bytes(asdict(self) | {"nameKey": self.normalised_name}) + TOPIC_ITEM_OVERHEAD_BYTES
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any], classification: Classification | None) -> TopicDraft:

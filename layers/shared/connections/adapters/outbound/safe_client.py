@@ -24,6 +24,7 @@ from connections.adapters.outbound.address_policy import TargetPolicy
 from connections.adapters.outbound.pinned_transport import PinnedTransport, Resolver, bound_to
 from connections.adapters.outbound.retry_policy import RetryPolicy, parse_retry_after
 from connections.domain.deadline import Deadline
+from connections.domain.field_mapping import MAX_DOCUMENT_DEPTH, nesting_exceeds
 from connections.domain.outbound_errors import (
     DeadlineExceeded,
     MalformedResponse,
@@ -77,11 +78,33 @@ class OutboundResponse:
         return self.content.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The body parsed as JSON; MalformedResponse when it is not JSON."""
-        try:
-            return jsonlib.loads(self.content)
-        except (ValueError, UnicodeDecodeError):
-            raise MalformedResponse("Platform returned a response that is not valid JSON") from None
+        """The body parsed as JSON; MalformedResponse when it is not JSON (see ``decode_json``)."""
+        return decode_json(self.content)
+
+
+def _refuse_constant(literal: str) -> Any:
+    raise MalformedResponse(f"Platform returned {literal}, which is not a JSON number")
+
+
+def decode_json(content: bytes) -> Any:
+    """A platform's answer parsed as strict JSON, or MalformedResponse.
+
+    Python's parser accepts ``Infinity`` and ``NaN`` and recurses once per nesting level: neither
+    may reach the code that sizes runs or stores values, so both literals are refused, and a
+    document nested deeper than MAX_DOCUMENT_DEPTH (or too deep to parse) cannot be read.
+    """
+    try:
+        document = jsonlib.loads(content, parse_constant=_refuse_constant)
+    except RecursionError:
+        document = None
+        too_deep = True
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedResponse("Platform returned a response that is not valid JSON") from None
+    else:
+        too_deep = nesting_exceeds(document, MAX_DOCUMENT_DEPTH)
+    if too_deep:
+        raise MalformedResponse(f"Platform returned JSON nested more than {MAX_DOCUMENT_DEPTH} levels deep")
+    return document
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,12 @@ message taken from a known error field of the response (never the body itself)."
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from connections.adapters.outbound.safe_client import OutboundResponse
-from connections.domain.outbound_errors import OutboundError, UpstreamStatusError
+from connections.adapters.outbound.safe_client import OutboundResponse, decode_json
+from connections.domain.outbound_errors import MalformedResponse, OutboundError, UpstreamStatusError
 
 MAX_PLATFORM_MESSAGE = 160
 # Error fields platforms use for a human-readable reason, most specific first.
@@ -25,9 +24,9 @@ class IncompleteConnection(OutboundError):
 def platform_message(body: bytes, secrets: Iterable[str] = ()) -> str | None:
     """A short reason from a JSON error body, with any secret value masked; None when there is none."""
     try:
-        document: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        document: Any = decode_json(body)
+    except MalformedResponse:
+        return None  # not JSON, or nested too deep to read: the status alone has to do
     candidates = [document]
     if isinstance(document, dict):
         candidates += [document.get("error"), (document.get("errors") or [None])[0]]

@@ -26,6 +26,7 @@ from typing import Any
 
 from connections.adapters.platforms.authorized_client import NO_RESEND, AuthorizedClient, item_url, join_url
 from connections.adapters.platforms.platform_errors import IncompleteConnection
+from connections.adapters.platforms.response_fields import platform_id
 from connections.domain.deadline import Deadline
 from connections.domain.outbound_errors import MalformedResponse
 from connections.ports.platforms import PushedSegment, SegmentSpec
@@ -70,10 +71,10 @@ class CustomApiDestination:
         body = segment_body(segment, self._config)
         response = self._client.send("POST", self._segments_url, deadline, json=body, retry=NO_RESEND)
         document = response.json()
-        created = document.get("id") if isinstance(document, dict) else None
-        if isinstance(created, bool) or not isinstance(created, str | int) or not str(created):
+        created = platform_id(document.get("id")) if isinstance(document, dict) else None
+        if created is None:
             raise MalformedResponse("Custom API did not return the new segment's id")
-        return PushedSegment(str(created))
+        return PushedSegment(created)
 
     def update_segment(self, platform_segment_id: str, segment: SegmentSpec, deadline: Deadline) -> PushedSegment:
         url = item_url(self._segments_url, platform_segment_id)

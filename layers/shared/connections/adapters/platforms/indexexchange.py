@@ -37,6 +37,7 @@ from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.auth import TokenAuth
 from connections.adapters.platforms.authorized_client import NO_RESEND, AuthorizedClient, item_url, join_url
 from connections.adapters.platforms.platform_errors import IncompleteConnection
+from connections.adapters.platforms.response_fields import platform_id
 from connections.adapters.platforms.token_cache import IssuedToken, TokenCache, token_cache_key
 from connections.adapters.platforms.token_requests import request_token, seconds
 from connections.domain.deadline import Deadline
@@ -133,7 +134,7 @@ def _registered_id(document: Any) -> str | None:
     for holder in (document, document.get("data") if isinstance(document, dict) else None):
         if isinstance(holder, dict):
             for name in ("segmentID", "segmentId", "id"):
-                value = holder.get(name)
-                if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                    return str(value)
+                found = platform_id(holder.get(name))
+                if found is not None:
+                    return found
     return None

@@ -37,6 +37,7 @@ from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.auth import TokenAuth
 from connections.adapters.platforms.authorized_client import NO_RESEND, AuthorizedClient, item_url, join_url
 from connections.adapters.platforms.platform_errors import IncompleteConnection
+from connections.adapters.platforms.response_fields import platform_id
 from connections.adapters.platforms.token_cache import IssuedToken, TokenCache, token_cache_key
 from connections.adapters.platforms.token_requests import request_token, seconds
 from connections.domain.deadline import Deadline
@@ -156,7 +157,7 @@ class LiveRampDestination:
 def _segment_id(document: Any) -> str:
     if isinstance(document, dict):
         for name in ("segmentId", "id"):
-            value = document.get(name)
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                return str(value)
+            found = platform_id(document.get(name))
+            if found is not None:
+                return found
     raise MalformedResponse("LiveRamp did not return the new segment's id")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ from connections.domain.outbound_errors import MalformedResponse, UpstreamStatus
 logger = logging.getLogger(__name__)
 
 MAX_TOKEN_RESPONSE_BYTES = 64 * 1024
+# A token is cached at most this long whatever lifetime the platform claims (asking again is harmless).
+MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600.0
 # Statuses by which a token endpoint refuses the credentials themselves.
 _REFUSALS = frozenset({400, 401, 403})
 
@@ -65,14 +68,14 @@ def _refusal(response: OutboundResponse, secrets: Iterable[str]) -> UpstreamStat
 
 
 def seconds(value: Any, default: float) -> float:
-    """A lifetime given as a number or numeric string; ``default`` when absent or unreadable."""
-    if isinstance(value, bool):
+    """A lifetime given as a number or numeric string, at most MAX_TOKEN_LIFETIME_SECONDS; ``default``
+    when absent, unreadable, negative or not finite (``"inf"`` would keep a token for ever)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return default
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return default
-    return default
+    try:
+        lifetime = float(value[:32] if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        return default
+    if not math.isfinite(lifetime) or lifetime < 0:
+        return default
+    return min(lifetime, MAX_TOKEN_LIFETIME_SECONDS)

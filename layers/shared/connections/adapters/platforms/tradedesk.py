@@ -90,7 +90,8 @@ def refuse_failed_lines(document: Any) -> None:
     failed = document.get("FailedLines") if isinstance(document, dict) else None
     if not failed:
         return
-    first = failed[0] if isinstance(failed[0], dict) else {}
+    # Any other shape of a non-empty FailedLines still means refused rows; only a list's first is quoted.
+    first = failed[0] if isinstance(failed, list) and isinstance(failed[0], dict) else {}
     reason = platform_message(json.dumps({"message": first.get("Message") or first.get("ErrorCode") or ""}).encode())
     raise UpstreamStatusError(422, f"The Trade Desk refused the segment: {reason or 'failed line'}")
 

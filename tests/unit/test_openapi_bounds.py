@@ -1,0 +1,77 @@
+"""openapi.yaml states the bounds the request models enforce, so a schema-driven client (or
+schemathesis) neither sends what is refused nor is refused what the document allows."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from connections.domain.activation import ActivationFilters, StartPushRequest
+from connections.domain.topic import CreateTopicRequest, TopicFilters
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")
+
+
+@pytest.fixture(scope="module")
+def openapi() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+
+def page_request() -> type[BaseModel]:
+    spec = importlib.util.spec_from_file_location("process_sync_page_app", ROOT / "functions/process_sync_page/app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PageRequest
+
+
+def model_bounds(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's bounds from pydantic's schema (the non-null branch of an optional field)."""
+    branches = [branch for branch in schema.get("anyOf", [schema]) if branch.get("type") != "null"]
+    [branch] = branches
+    bounds = {key: branch[key] for key in BOUNDS if key in branch}
+    # Constraints beside a validator (StrictInt, StorableFloat) are listed under their Field names.
+    bounds |= {json_name: branch[name] for name, json_name in (("ge", "minimum"), ("le", "maximum")) if name in branch}
+    if "items" in branch:
+        bounds["items"] = {key: branch["items"][key] for key in BOUNDS if key in branch["items"]}
+    return bounds
+
+
+def document_bounds(schema: dict[str, Any]) -> dict[str, Any]:
+    bounds = {key: schema[key] for key in BOUNDS if key in schema}
+    if "items" in schema:
+        bounds["items"] = {key: schema["items"][key] for key in BOUNDS if key in schema["items"]}
+    return bounds
+
+
+@pytest.mark.parametrize(
+    ("model", "schema_name"),
+    [(CreateTopicRequest, "CreateTopicRequest"), (StartPushRequest, "StartPushRequest"), (None, "SyncPageRequest")],
+)
+def test_request_bodies_state_the_models_bounds(openapi: dict, model: type[BaseModel] | None, schema_name: str) -> None:
+    model = model or page_request()
+    documented = openapi["components"]["schemas"][schema_name]["properties"]
+
+    for name, schema in model.model_json_schema()["properties"].items():
+        assert document_bounds(documented[name]) == model_bounds(schema), f"{schema_name}.{name}"
+
+
+@pytest.mark.parametrize(("model", "path"), [(TopicFilters, "/api/topics"), (ActivationFilters, "/api/activations")])
+def test_query_parameters_state_the_models_bounds(openapi: dict, model: type[BaseModel], path: str) -> None:
+    documented = {parameter["name"]: parameter["schema"] for parameter in openapi["paths"][path]["get"]["parameters"]}
+
+    for name, schema in model.model_json_schema()["properties"].items():
+        if "$ref" in documented[name]:
+            continue  # an enum
+        assert document_bounds(documented[name]) == model_bounds(schema), f"{path} {name}"
+
+
+def test_an_empty_patch_is_outside_the_update_schema(openapi: dict) -> None:
+    # PATCH {} is a 400 ("at least one field to change"), so the document must not allow it.
+    assert openapi["components"]["schemas"]["UpdateConnectionRequest"]["minProperties"] == 1

@@ -91,6 +91,7 @@ class PushRun:
     success_count: int = 0
     error_count: int = 0
     completed_at: str | None = None
+    last_error: str | None = None
 
     @property
     def total_batches(self) -> int:
@@ -124,6 +125,7 @@ class PushRun:
             "startedAt": self.started_at,
             "updatedAt": self.updated_at,
             "completedAt": self.completed_at,
+            "lastError": self.last_error,
         }
 
 

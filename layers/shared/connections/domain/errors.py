@@ -64,6 +64,11 @@ class CredentialsUnreadable(DomainError):
     """Stored credentials could not be decrypted or belong to another record (never shown in detail)."""
 
 
+class StorageThrottled(DomainError):
+    """DynamoDB throttled the request after its own retries (503 with Retry-After); nothing is wrong
+    with the request, and the same call a moment later may succeed."""
+
+
 class SyncAlreadyRunning(Conflict):
     """The connection already has a running sync; carries its run id."""
 

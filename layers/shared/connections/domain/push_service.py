@@ -23,7 +23,7 @@ from connections.domain.activation import (
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
-from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from connections.domain.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound, StorageThrottled
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import ACTIVATION_PREFIX, CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
 from connections.domain.outbound_errors import (
@@ -36,6 +36,7 @@ from connections.domain.platforms import Platform
 from connections.domain.segment_naming import segment_description, segment_name, template_for
 from connections.domain.sync_run import RunStatus
 from connections.domain.topic import Topic
+from connections.domain.unexpected_failures import INTERNAL_ERROR, log_unexpected, log_unrecorded
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.platforms import SegmentDestination, SegmentSpec
 from connections.ports.push_repository import PushRepository
@@ -45,6 +46,8 @@ from connections.ports.topic_repository import TopicRepository
 CLAIM_LEASE_SECONDS = 120.0
 # A "now" after every lease: finds pending activations whether claimed or not.
 LEASES_IGNORED = float(2**40)
+# A segment whose batch failed (raised, not a platform answer) this many times fails the run.
+MAX_PUSH_ATTEMPTS = 5
 # Calls to one platform in flight at once within a batch (The Trade Desk allows 4).
 PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
 
@@ -67,11 +70,17 @@ class SegmentResult:
 
 @dataclass(frozen=True)
 class BatchOutcome:
+    """A push call's answer: the segments it settled, why the batch failed (if it did), and the run."""
+
     run: PushRun
     results: list[SegmentResult]
+    error: str | None = None
 
     def to_response(self) -> dict[str, Any]:
-        return {"results": [result.to_dict() for result in self.results], "run": self.run.to_status_response()}
+        body: dict[str, Any] = {"results": [result.to_dict() for result in self.results]}
+        if self.error:
+            body |= {"error": self.error, "retryable": self.run.status is RunStatus.RUNNING}
+        return body | {"run": self.run.to_status_response()}
 
 
 def is_transient(error: OutboundError) -> bool:
@@ -192,29 +201,96 @@ class PushService:
                 # Nothing pending, claimed or not: the run is over (its start may have been cut short).
                 return BatchOutcome(self._pushes.finish(run, RunStatus.COMPLETED, self._clock()) or run, [])
             raise Conflict("Every pending segment of this run is being pushed by another call; poll the status")
-        topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in claimed])
+        try:
+            outcome, crash = self._push_claimed(connection, run, destination, claimed, token, deadline)
+        except StorageThrottled:
+            # Given back but not counted, as for sync pages: a throttle says nothing about the segments,
+            # and the caller is answered 503 with Retry-After.
+            self._release_quietly(run, claimed, token, None)
+            raise
+        except Exception as failure:
+            outcome, crash = BatchOutcome(run, []), failure
+        if crash is None:
+            return outcome
+        if isinstance(crash, DomainError):
+            message = crash.message
+        else:  # a bug or a fault below us; its text may carry topic data
+            log_unexpected(f"Push batch of {run.id}", crash)
+            message = INTERNAL_ERROR
+        return self._batch_failed(outcome, claimed, token, message)
+
+    def _push_claimed(
+        self,
+        connection: Connection,
+        run: PushRun,
+        destination: SegmentDestination,
+        claimed: list[Activation],
+        token: str,
+        deadline: Deadline,
+    ) -> tuple[BatchOutcome, Exception | None]:
+        """Push the claimed segments and record and count what each did. A segment whose push raised is
+        left claimed and returned as the batch's failure, after its siblings' outcomes are written (they
+        were pushed: dropping their outcomes would push them twice)."""
+        topics = self._topics.get_many(run.org_id, [activation.topic_id for activation in claimed])
         workers = PLATFORM_CONCURRENCY[connection.platform]
         with ThreadPoolExecutor(max_workers=min(workers, len(claimed))) as pool:
             pushed = list(
                 pool.map(
-                    lambda activation: self._push_one(connection, run, destination, activation, topics, deadline),
+                    lambda activation: self._push_caught(connection, run, destination, activation, topics, deadline),
                     claimed,
                 )
             )
         results: list[SegmentResult] = []
         for activation, outcome in zip(claimed, pushed, strict=True):
-            if self._pushes.record_outcome(outcome, token):
+            if isinstance(outcome, Activation) and self._pushes.record_outcome(outcome, token):
                 results.append(
                     SegmentResult(activation.topic_id, outcome.status, outcome.platform_segment_id, outcome.last_error)
                 )
         succeeded = sum(result.status is ActivationStatus.ACTIVE for result in results)
         failed = sum(result.status is ActivationStatus.ERROR for result in results)
-        updated = self._pushes.add_batch(run, succeeded, failed, self._clock()) or self.get_run(
-            caller, connection_id, run_id
-        )
-        if updated.status is RunStatus.RUNNING and updated.pending_count == 0:
+        updated = self._pushes.add_batch(run, succeeded, failed, self._clock()) or self._latest(run)
+        crash = next((outcome for outcome in pushed if isinstance(outcome, Exception)), None)
+        if crash is None and updated.status is RunStatus.RUNNING and updated.pending_count == 0:
             updated = self._pushes.finish(updated, RunStatus.COMPLETED, self._clock()) or updated
-        return BatchOutcome(updated, results)
+        return BatchOutcome(updated, results), crash
+
+    def _push_caught(self, *args: Any) -> Activation | Exception:
+        try:
+            return self._push_one(*args)
+        except Exception as failure:  # reported once for the batch, after the other segments are recorded
+            return failure
+
+    def _batch_failed(self, outcome: BatchOutcome, claimed: list[Activation], token: str, message: str) -> BatchOutcome:
+        """Give back the claims the failed batch still holds, each with one more attempt, and set the
+        run's lastError; the run fails once a segment reaches MAX_PUSH_ATTEMPTS. When even that cannot
+        be written, the claims lapse (CLAIM_LEASE_SECONDS); the answer is the same failure."""
+        run = outcome.run
+        try:
+            attempts = self._release(claimed, token, message)
+            now = self._clock()
+            if max(attempts, default=0) >= MAX_PUSH_ATTEMPTS:
+                error = f"A segment's batch failed {max(attempts)} times: {message}"
+                finished = self._pushes.finish(run, RunStatus.FAILED, now, last_error=error)
+                return BatchOutcome(finished or self._latest(run), outcome.results, error)
+            noted = self._pushes.note_error(run, message, now)
+            return BatchOutcome(noted or self._latest(run), outcome.results, message)
+        except Exception as failure:
+            log_unrecorded(f"Push batch of {run.id}", failure)
+            return BatchOutcome(run, outcome.results, message)
+
+    def _release(self, claimed: list[Activation], token: str, error: str | None) -> list[int]:
+        """Give back the claims still held (outcomes already written are not), with their attempts."""
+        attempts = (self._pushes.release(activation, token, error) for activation in claimed)
+        return [count for count in attempts if count is not None]
+
+    def _release_quietly(self, run: PushRun, claimed: list[Activation], token: str, error: str | None) -> None:
+        try:
+            self._release(claimed, token, error)
+        except Exception as failure:  # the first failure is the one to report; the claims lapse instead
+            log_unrecorded(f"Push batch of {run.id}", failure)
+
+    def _latest(self, run: PushRun) -> PushRun:
+        return self._pushes.get(run.org_id, run.id) or run
 
     def _push_one(
         self,

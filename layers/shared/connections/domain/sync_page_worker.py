@@ -74,6 +74,9 @@ class _RecordedRuns:
     def fail_page(self, run: SyncRun, page: int, token: str, error: str, now: str) -> None:
         self._runs.fail_page(run, page, token, error, now)
 
+    def release_page(self, run: SyncRun, page: int, token: str) -> None:
+        self._runs.release_page(run, page, token)
+
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
         updated = self._runs.commit_page(run, token, result, now)
         if updated is not None:

@@ -14,11 +14,17 @@ from connections.domain.classification import ClassifiableItem
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
-from connections.domain.errors import Conflict, InvalidInput, NotFound, SyncAlreadyRunning
+from connections.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    StorageThrottled,
+    SyncAlreadyRunning,
+)
 from connections.domain.field_mapping import map_item
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
-from connections.domain.outbound_errors import OutboundError
 from connections.domain.storage_limits import MAX_ITEM_BYTES
 from connections.domain.sync_run import (
     DEFAULT_PAGE_SIZE,
@@ -30,6 +36,7 @@ from connections.domain.sync_run import (
     total_pages,
 )
 from connections.domain.topic import TopicDraft, TopicSource
+from connections.domain.unexpected_failures import INTERNAL_ERROR, log_unexpected, log_unrecorded
 from connections.ports.classifier import Classifier
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.platforms import SegmentSource
@@ -179,14 +186,36 @@ class SyncService:
         raise Conflict(f"Page {page} is being processed by another request; retry shortly")
 
     def _process_claimed(self, run: SyncRun, page: int, token: str, deadline: Deadline) -> PageOutcome:
+        """Process a claimed page. Whatever fails releases the claim at once (no waiting out the lease),
+        and every failure but a throttle counts toward the page's attempts and sets ``lastError``."""
+        try:
+            return self._work_on(run, page, token, deadline)
+        except StorageThrottled:
+            # Released but not counted: a throttle says nothing about the page and hits every page of a
+            # busy table at once, so counting it would fail runs that succeed a moment later. The caller
+            # gets 503 with Retry-After; a page worker retries through its queue, whose delivery limit
+            # still ends a run that is throttled for good.
+            self._release(run, page, token)
+            raise
+        except DomainError as failure:  # platform failures, unreadable credentials: messages safe to show
+            message = failure.message
+        except Exception as failure:  # a bug or a fault below us; its text may carry item data
+            log_unexpected(f"Sync page {page} of {run.id}", failure)
+            message = INTERNAL_ERROR
+        return self._page_failed(run, page, token, message)
+
+    def _release(self, run: SyncRun, page: int, token: str) -> None:
+        try:
+            self._runs.release_page(run, page, token)
+        except Exception as failure:  # the first failure is the one to report; the lease lapses instead
+            log_unrecorded(f"Sync page {page} of {run.id}", failure)
+
+    def _work_on(self, run: SyncRun, page: int, token: str, deadline: Deadline) -> PageOutcome:
         connection = self._connections.get(run.org_id, run.connection_id)
         if connection is None:
             finished = self._runs.finish(run, RunStatus.FAILED, self._clock(), last_error="Connection was deleted")
             return PageOutcome(finished or run, error="Connection was deleted", page=page)
-        try:
-            fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
-        except OutboundError as failure:
-            return self._page_failed(run, page, token, failure.message)
+        fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
         result = self._ingest(connection, run, page, fetched.items)
         updated = self._runs.commit_page(run, token, result, self._clock())
         if updated is None:  # the lease ran out and another call finished this page first
@@ -198,14 +227,23 @@ class SyncService:
         return PageOutcome(self._complete_if_done(updated, page, result), result)
 
     def _page_failed(self, run: SyncRun, page: int, token: str, message: str) -> PageOutcome:
-        now = self._clock()
-        self._runs.fail_page(run, page, token, message, now)
-        record = self._runs.pages(run.org_id, run.id).get(page)
-        if record and record.attempts >= MAX_PAGE_ATTEMPTS:
-            error = f"Page {page} failed {record.attempts} times: {message}"
-            finished = self._runs.finish(run, RunStatus.FAILED, now, last_error=error, completed_at=now)
-            return PageOutcome(finished or run, error=error, page=page)
-        return PageOutcome(self._runs.get(run.org_id, run.id) or run, error=message, page=page)
+        """Release the page with one more attempt and the run's lastError; the run fails at
+        MAX_PAGE_ATTEMPTS. When even that cannot be written, the lease lapses (PAGE_LEASE_SECONDS) and
+        the page is offered again then; the answer is the same failure, never the recording's error."""
+        try:
+            now = self._clock()
+            self._runs.fail_page(run, page, token, message, now)
+            record = self._runs.pages(run.org_id, run.id).get(page)
+            if record and record.state is PageState.DONE and record.result:
+                return PageOutcome(self._latest(run), record.result)  # it failed after its commit
+            if record and record.attempts >= MAX_PAGE_ATTEMPTS:
+                error = f"Page {page} failed {record.attempts} times: {message}"
+                finished = self._runs.finish(run, RunStatus.FAILED, now, last_error=error, completed_at=now)
+                return PageOutcome(finished or self._latest(run), error=error, page=page)
+            return PageOutcome(self._latest(run), error=message, page=page)
+        except Exception as failure:
+            log_unrecorded(f"Sync page {page} of {run.id}", failure)
+            return PageOutcome(run, error=message, page=page)
 
     def _complete_if_done(self, run: SyncRun, page: int, result: PageResult | None) -> SyncRun:
         now = self._clock()

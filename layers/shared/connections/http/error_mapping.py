@@ -15,6 +15,7 @@ from connections.domain.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    StorageThrottled,
     Unauthenticated,
 )
 from connections.domain.outbound_errors import OutboundError
@@ -30,7 +31,10 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (OutboundError, 502),
     # Undecryptable stored credentials are our fault, not the caller's; the message stays generic.
     (CredentialsUnreadable, 500),
+    (StorageThrottled, 503),
 )
+# Seconds a caller is asked to wait after DynamoDB throttled (botocore already retried three times).
+THROTTLED_RETRY_AFTER_SECONDS = 2
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -55,4 +59,6 @@ def response_for(error: DomainError) -> Response:
     status = next((code for kind, code in STATUS_BY_ERROR if isinstance(error, kind)), 500)
     details = [problem.to_dict() for problem in error.details] if isinstance(error, InvalidInput) else None
     headers = {"WWW-Authenticate": 'Bearer realm="connections"'} if status == 401 else None
+    if status == 503:
+        headers = {"Retry-After": str(THROTTLED_RETRY_AFTER_SECONDS)}
     return json_response(status, error_body(error.message, details), headers)

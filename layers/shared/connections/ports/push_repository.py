@@ -41,11 +41,20 @@ class PushRepository(Protocol):
         """Write a pushed activation's outcome if the claim still holds (False otherwise)."""
         ...
 
-    def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
-        """Count a processed batch on a running run (None when the run is no longer running)."""
+    def release(self, activation: Activation, token: str, error: str | None) -> int | None:
+        """Give back a claim after a failed batch, still pending. With ``error`` one more attempt is
+        counted and noted on the activation; returns its attempts so far (None: the claim was lost)."""
         ...
 
-    def finish(self, run: PushRun, status: RunStatus, now: str) -> PushRun | None:
+    def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
+        """Count a processed batch on a running run and clear its lastError (None when not running)."""
+        ...
+
+    def note_error(self, run: PushRun, error: str, now: str) -> PushRun | None:
+        """Set a running run's lastError (None when the run is no longer running)."""
+        ...
+
+    def finish(self, run: PushRun, status: RunStatus, now: str, last_error: str | None = None) -> PushRun | None:
         """Close a running run and free its connection (None when it was no longer running)."""
         ...
 

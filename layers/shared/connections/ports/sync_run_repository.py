@@ -56,6 +56,10 @@ class SyncRunRepository(Protocol):
         """Release a claimed page after a failure, leaving it retryable, and set the run's lastError."""
         ...
 
+    def release_page(self, run: SyncRun, page: int, token: str) -> None:
+        """Release a claimed page at once without counting an attempt (nothing if the claim was lost)."""
+        ...
+
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
         """Mark the page done and add its counts to the run in one transaction (a running run, or a
         cancelled one whose page was in flight).

@@ -89,6 +89,7 @@ def _run(item: dict[str, Any]) -> PushRun:
         success_count=values.get("successCount", 0),
         error_count=values.get("errorCount", 0),
         completed_at=values.get("completedAt"),
+        last_error=values.get("lastError"),
     )
 
 
@@ -149,7 +150,8 @@ class DynamoPushRepository(TableRepository):
             response = self.client.update_item(
                 TableName=self._table,
                 Key=run_key(run.org_id, run.id),
-                UpdateExpression="SET updatedAt = :now ADD processedBatches :one, successCount :ok, errorCount :failed",
+                UpdateExpression="SET updatedAt = :now REMOVE lastError "
+                "ADD processedBatches :one, successCount :ok, errorCount :failed",
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
@@ -167,19 +169,41 @@ class DynamoPushRepository(TableRepository):
             raise
         return _run(response["Attributes"])
 
-    def finish(self, run: PushRun, status: RunStatus, now: str) -> PushRun | None:
+    def note_error(self, run: PushRun, error: str, now: str) -> PushRun | None:
         try:
             response = self.client.update_item(
                 TableName=self._table,
                 Key=run_key(run.org_id, run.id),
-                UpdateExpression="SET #status = :status, updatedAt = :now, completedAt = :now",
+                UpdateExpression="SET lastError = :error, updatedAt = :now",
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":status": {"S": status.value},
+                    ":error": {"S": error[:500]},
                     ":now": {"S": now},
                     ":running": {"S": RunStatus.RUNNING.value},
                 },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error_response:
+            if _condition_failed(error_response):
+                return None
+            raise
+        return _run(response["Attributes"])
+
+    def finish(self, run: PushRun, status: RunStatus, now: str, last_error: str | None = None) -> PushRun | None:
+        values = {":status": {"S": status.value}, ":now": {"S": now}, ":running": {"S": RunStatus.RUNNING.value}}
+        expression = "SET #status = :status, updatedAt = :now, completedAt = :now"
+        if last_error is not None:
+            expression += ", lastError = :error"
+            values[":error"] = {"S": last_error[:500]}
+        try:
+            response = self.client.update_item(
+                TableName=self._table,
+                Key=run_key(run.org_id, run.id),
+                UpdateExpression=expression,
+                ConditionExpression="#status = :running",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -275,6 +299,27 @@ class DynamoPushRepository(TableRepository):
                 return False
             raise
         return True
+
+    def release(self, activation: Activation, token: str, error: str | None) -> int | None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": activation_key(activation.org_id, activation.connection_id, activation.topic_id),
+            "UpdateExpression": "REMOVE claimToken, leaseExpires",
+            "ConditionExpression": "claimToken = :token",
+            "ExpressionAttributeValues": {":token": {"S": token}},
+            "ReturnValues": "ALL_NEW",
+        }
+        if error is not None:
+            # Attempts live on the activation: a new run's put_activations writes it afresh, at none.
+            request["UpdateExpression"] = "SET lastError = :error REMOVE claimToken, leaseExpires ADD pushAttempts :one"
+            request["ExpressionAttributeValues"] |= {":error": {"S": error[:500]}, ":one": {"N": "1"}}
+        try:
+            response = self.client.update_item(**request)
+        except ClientError as failure:
+            if _condition_failed(failure):
+                return None
+            raise
+        return int(from_item(response["Attributes"]).get("pushAttempts", 0))
 
     def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
         prefix = ACTIVATION_PREFIX_SK + (f"{connection_id}#" if connection_id else "")

@@ -217,6 +217,19 @@ class DynamoSyncRunRepository(TableRepository):
             if not is_transaction_cancelled(failure):  # a lost claim or a finished run: nothing to record
                 raise
 
+    def release_page(self, run: SyncRun, page: int, token: str) -> None:
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=page_key(run.org_id, run.id, page),
+                UpdateExpression="SET leaseExpires = :zero REMOVE claimToken",
+                ConditionExpression="claimToken = :token",
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":token": {"S": token}},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):  # a lost claim: nothing to release
+                raise
+
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
         actions = [
             {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Any, TypeVar
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from connections.domain.errors import StorageThrottled
 
 T = TypeVar("T")
 
@@ -22,6 +25,43 @@ _CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "sta
 def dynamodb_client() -> Any:
     """One client per container, created on first use (clients are thread-safe)."""
     return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+# What DynamoDB answers when it throttles: the error code of a call, or a transaction item's reason.
+THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"})
+THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
+
+
+def is_throttling(error: ClientError) -> bool:
+    """True when DynamoDB refused the call (or a transaction item) for throughput, not for its content."""
+    if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
+        return True
+    return is_transaction_cancelled(error) and any(code in THROTTLING_REASONS for code in cancellation_codes(error))
+
+
+class ThrottleTranslatingClient:
+    """A DynamoDB client whose calls raise the domain's StorageThrottled instead of a throttling
+    ClientError (after botocore's own retries), so services can tell "retry in a moment" from a fault
+    without knowing botocore; every other error passes unchanged."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attribute(*args, **kwargs)
+            except ClientError as error:
+                if is_throttling(error):
+                    raise StorageThrottled("The database is busy; retry in a moment") from error
+                raise
+
+        return call
 
 
 def cancellation_codes(error: ClientError) -> list[str]:
@@ -70,8 +110,8 @@ def batch_get(client: Any, table: str, keys: list[dict[str, Any]], attempts: int
             if not request:
                 break
             _backoff(attempt)
-        else:
-            raise RuntimeError("DynamoDB left keys unprocessed after retries")
+        else:  # DynamoDB returns unprocessed keys when it throttles
+            raise StorageThrottled("The database is busy; retry in a moment")
     return found
 
 
@@ -86,7 +126,7 @@ def batch_put(client: Any, table: str, items: list[dict[str, Any]], attempts: in
                 break
             _backoff(attempt)
         else:
-            raise RuntimeError("DynamoDB left items unprocessed after retries")
+            raise StorageThrottled("The database is busy; retry in a moment")
 
 
 class TableRepository:
@@ -99,5 +139,7 @@ class TableRepository:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = dynamodb_client()
+            self._client = ThrottleTranslatingClient(dynamodb_client())
+        elif not isinstance(self._client, ThrottleTranslatingClient):
+            self._client = ThrottleTranslatingClient(self._client)
         return self._client

@@ -4,8 +4,9 @@
 What a delivery can end in:
 - the page is processed now, or was processed before (a duplicate delivery changes nothing);
 - the message is dropped: its run is over (completed, cancelled, failed) or gone;
-- the message must be delivered again (``retry``): the platform call failed and the run is still
-  running, or another call holds the page. The queue redelivers it after its visibility timeout and
+- the message must be delivered again (``retry``): the page failed (the platform, or anything else:
+  ``process_page`` releases the page and counts the attempt) and the run is still running, or another
+  call holds the page. The queue redelivers it after its visibility timeout and
   moves it to the dead-letter queue after ``MAX_PAGE_ATTEMPTS`` deliveries. A failed page sets the
   run's ``lastError``; the page that fails its last delivery fails the run, so a run never waits
   for a page that will not come.

@@ -239,3 +239,15 @@ def test_activations_scope(push_api: ApiClient, issue_api_key) -> None:
 
     assert push_api.get("/api/activations", token=key).status == 200
     assert push_api.get("/api/activations", token=other).status == 403
+
+
+def test_an_empty_template_key_is_refused_like_any_unknown_one(push_api: ApiClient) -> None:
+    # An empty templateKey is not one of openapi.yaml's templates; it used to fall back to the default.
+    topic_ids = create_topics(push_api, 1)
+    with outbound_connection(push_api, "custom_api") as (connection_id, _fake):
+        response = push_api.post(
+            f"/api/connections/{connection_id}/push/run", {"segmentIds": topic_ids, "templateKey": ""}
+        )
+
+    assert response.status == 400
+    assert "Unknown template ''" in response.json()["error"]

@@ -115,7 +115,11 @@ class PushService:
             replayed = self._pushes.replay_of(caller.org_id, idempotency)
             if replayed:
                 return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
-        template_for(connection.platform, request.templateKey or connection.config.get("template_key"))
+        template_for(
+            connection.platform,
+            # An empty key is a key like any other (unknown), not a request for the default.
+            request.templateKey if request.templateKey is not None else connection.config.get("template_key"),
+        )
         topic_ids = list(dict.fromkeys(request.segmentIds))
         topics = self._topics.get_many(caller.org_id, topic_ids)
         unknown = [topic_id for topic_id in topic_ids if topic_id not in topics]

@@ -65,7 +65,7 @@ _EMPTY_SEPARATORS = re.compile(r"^(\s*>\s*)+|(\s*>\s*)+$|\(\s*(IAB\s*)?\)")
 
 def template_for(platform: Platform, template_key: str | None) -> str:
     """The template text for a key (or the platform's default); an unknown key is a 400."""
-    key = template_key or PLATFORM_DEFAULT_TEMPLATE[platform]
+    key = template_key if template_key is not None else PLATFORM_DEFAULT_TEMPLATE[platform]
     if key not in TEMPLATES:
         raise InvalidInput(f"Unknown template '{key}'; known templates: {', '.join(sorted(TEMPLATES))}")
     return TEMPLATES[key]

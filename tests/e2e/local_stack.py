@@ -148,16 +148,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-def start_local_stack(directory: Path) -> tuple[LocalStack, subprocess.Popen[bytes]]:
-    """The stack on free ports with its state under ``directory``, once it answers; stop it with ``stop``."""
+def start_local_stack(
+    directory: Path, extra_environment: dict[str, str] | None = None
+) -> tuple[LocalStack, subprocess.Popen[bytes]]:
+    """The stack on free ports with its state under ``directory``, once it answers; stop it with ``stop``.
+    ``extra_environment`` is added to the server's environment (e.g. ``LOCAL_SCHEDULER_TICK_SECONDS``)."""
     api_port, moto_port = free_port(), free_port()
     log_path = directory / "server.log"
-    environment = os.environ | {
-        "PORT": str(api_port),
-        "MOTO_PORT": str(moto_port),
-        "CONNECTIONS_DEV_DIR": str(directory),
-        "PYTHONUNBUFFERED": "1",
-    }
+    environment = (
+        os.environ
+        | (extra_environment or {})
+        | {
+            "PORT": str(api_port),
+            "MOTO_PORT": str(moto_port),
+            "CONNECTIONS_DEV_DIR": str(directory),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     with log_path.open("wb") as log:
         # A session of its own: the process group is what stop() signals, children included.
         process = subprocess.Popen(

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from connections.domain.authentication import bearer_token
+from connections.domain.authentication import presented_credential
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.http.caller_context import authorizer_context, rejection_context
 from connections.observability import logger, tracer
@@ -19,11 +19,19 @@ from connections.wiring import authenticator
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        token = bearer_token(event.get("headers") or {}, event.get("cookies") or [])
-        caller = authenticator().authenticate(token)
+        credential = presented_credential(event.get("headers") or {}, event.get("cookies") or [])
+        caller = authenticator().authenticate(credential.token, credential.source)
     except (Unauthenticated, Forbidden) as refusal:
         status = 403 if isinstance(refusal, Forbidden) else 401
         logger.info("Caller not authenticated", extra={"reason": refusal.message, "status": status})
         return {"isAuthorized": True, "context": rejection_context(refusal.message, status)}
-    logger.info("Caller authenticated", extra={"org_id": caller.org_id, "auth_type": caller.auth_type.value})
+    logger.info(
+        "Caller authenticated",
+        extra={
+            "org_id": caller.org_id,
+            "auth_type": caller.auth_type.value,
+            "role": caller.role,
+            "source": credential.source,
+        },
+    )
     return {"isAuthorized": True, "context": authorizer_context(caller)}

@@ -154,3 +154,59 @@ def test_org_id_comes_only_from_the_authorizer(api: ApiClient) -> None:
 
     assert created.status == 201
     assert [record["id"] for record in listed_as_a] == [created.json()["id"]]
+
+
+# Organisation roles, through the real authorizer: every published spelling, in v2 (`o.rol`) and v1
+# (`org_role`) tokens, on a read and a write route.
+WRITING_ROLES = ["org:owner", "owner", "org:admin", "admin", "org:member", "member", "basic_member"]
+READING_ROLES = ["org:viewer", "viewer"]
+UNKNOWN_ROLES = [None, "", "Admin", "ORG:MEMBER", "org:billing", "guest", 7]
+
+
+def session_token(issuer: SessionTokenIssuer, role: object, version: int) -> str:
+    """A session in org_a whose role claim is ``role`` (None: no role claim at all)."""
+    if version == 1:
+        role_claim = {} if role is None else {"org_role": role}
+        return issuer.token(None, org_id="org_a", v=1, **role_claim)
+    organisation = {"id": "org_a", "slg": "org-a"} | ({} if role is None else {"rol": role})
+    return issuer.token(None, o=organisation)
+
+
+@pytest.mark.parametrize("version", [2, 1])
+@pytest.mark.parametrize("role", WRITING_ROLES + READING_ROLES + UNKNOWN_ROLES, ids=repr)
+def test_role_matrix(api: ApiClient, token_issuer: SessionTokenIssuer, role: object, version: int) -> None:
+    token = session_token(token_issuer, role, version)
+    name = f"Role check {role!r} v{version}"
+
+    read = api.get("/api/topics", token=token)
+    write = api.post("/api/topics", {"topic_name": name}, token=token)
+
+    assert read.status == 200, read.text
+    if role in WRITING_ROLES:
+        assert write.status == 201, write.text
+    else:
+        assert write.status == 403, write.text
+        expected = "read-only" if role in READING_ROLES else "not recognised"
+        assert expected in write.json()["error"]
+    names = [topic["name"] for topic in api.get("/api/topics", query={"pageSize": "100"}).json()["topics"]]
+    assert names.count(name) == (1 if role in WRITING_ROLES else 0)
+
+
+@pytest.mark.parametrize("role", [None, "org:billing", "Admin"], ids=repr)
+def test_unknown_roles_only_read(api: ApiClient, token_issuer: SessionTokenIssuer, role: object) -> None:
+    connection_id = api.post("/api/connections", inbound_connection()).json()["id"]
+    token = session_token(token_issuer, role, 2)
+
+    reads = [api.get("/api/connections", token=token), api.get(f"/api/connections/{connection_id}", token=token)]
+    writes = [
+        api.post("/api/connections", inbound_connection(name="Another"), token=token),
+        api.patch(f"/api/connections/{connection_id}", {"name": "renamed"}, token=token),
+        api.post(f"/api/connections/{connection_id}/test", token=token),
+        api.post(f"/api/connections/{connection_id}/sync/run", token=token),
+        api.delete(f"/api/connections/{connection_id}", token=token),
+    ]
+
+    assert [response.status for response in reads] == [200, 200]
+    assert [response.status for response in writes] == [403] * len(writes)
+    assert all(set(response.json()) == {"error"} for response in writes)
+    assert [connection["name"] for connection in api.get("/api/connections").json()] == ["My Custom API"]

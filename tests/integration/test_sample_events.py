@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from connections.domain.access import AuthType, Caller
+from connections.domain.access import AuthType, Caller, OrgRole
 from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.connection import Connection
 from connections.domain.identifiers import ACTIVATION_PREFIX, new_id
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.domain.sync_run import RunStatus, SyncRun
 from connections.domain.topic import CreateTopicRequest, Topic
-from local.api_gateway import LambdaContextStub, load_handler
-from local.sam_template import PROJECT_ROOT, functions
+from local.api_gateway import AUTHORIZER_DIR, LambdaContextStub, load_handler
+from local.sam_template import PROJECT_ROOT, functions, load_template
 from tests.fakes.http_server import FakeResponse, RecordedRequest
 from tests.fakes.segment_catalogue import (
     CATALOGUE_CREDENTIALS,
@@ -85,6 +85,14 @@ EXPECTED_PUSH_BODY: dict[str, Callable[[dict[str, Any]], bool]] = {
     "CancelPushRunFunction": lambda body: body["status"] == "cancelled" and body["completedAt"] is not None,
     "ListActivationsFunction": lambda body: body["total"] == 1 and body["activations"][0]["stale"] is True,
 }
+
+
+TEMPLATE_ALLOWED_ORIGINS = load_template()["Parameters"]["AllowedOrigins"]["Default"]
+HTTP_SAMPLES = sorted(
+    path.name
+    for path in EVENTS.glob("*.json")
+    if json.loads(path.read_text()).get("requestContext", {}).get("authorizer", {}).get("lambda")
+)
 
 
 def seed_sample_records(event: dict, base_url: str, with_run: bool) -> None:
@@ -173,7 +181,7 @@ def seed_push_samples(
     config = sample_config(catalogue.base_url) | {"api_base_url": f"{catalogue.server.url}{PUSH_API_PATH}"}
     store_sample_connection(org_id, SAMPLE_PUSH_CONNECTION_ID, Direction.BIDIRECTIONAL, config)
 
-    caller = Caller(org_id=org_id, principal="user_dev", auth_type=AuthType.SESSION, role="admin")
+    caller = Caller(org_id=org_id, principal="user_dev", auth_type=AuthType.SESSION, role=OrgRole.ADMIN)
     sample_ids = iter(SAMPLE_TOPICS)
     with monkeypatch.context() as patch:
         patch.setattr("connections.adapters.dynamodb.topic_repository.new_id", lambda _prefix: next(sample_ids))
@@ -243,6 +251,7 @@ def run_trigger_sample(function_id: str, event: dict[str, Any], aws: Any, monkey
 @pytest.mark.parametrize("function_id", sorted(FUNCTIONS))
 def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch, function_id: str) -> None:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")  # the sample connection's API is a local fake
+    monkeypatch.setenv("ALLOWED_ORIGINS", TEMPLATE_ALLOWED_ORIGINS)  # the samples' browser origin
     code_dir = FUNCTIONS[function_id]
     event = json.loads((EVENTS / f"{Path(code_dir).name}.json").read_text())
     handler = load_handler(code_dir)
@@ -275,3 +284,49 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
         assert EXPECTED_PUSH_BODY[function_id](body), body
     # Only the push call reaches the platform, once per segment.
     assert segments_created == (len(SAMPLE_TOPICS) if function_id == "PushBatchFunction" else 0)
+
+
+def authorizer_event(sample: dict[str, Any], token: str) -> dict[str, Any]:
+    """The authorizer's event for the sample's request, its credential replaced by a real one where
+    the sample carries it (Authorization header or __session cookie)."""
+    headers = dict(sample["headers"])
+    cookies = list(sample.get("cookies") or [])
+    if "authorization" in headers:
+        headers["authorization"] = f"Bearer {token}"
+    else:
+        cookies = [f"__session={token}" if c.startswith("__session=") else c for c in cookies]
+    context = {name: value for name, value in sample["requestContext"].items() if name != "authorizer"}
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeKey": sample["routeKey"],
+        "rawPath": sample["rawPath"],
+        "rawQueryString": sample.get("rawQueryString", ""),
+        "headers": headers,
+        "cookies": cookies,
+        "requestContext": context,
+    }
+
+
+@pytest.mark.parametrize("sample_name", HTTP_SAMPLES)
+def test_sample_context_is_what_the_authorizer_emits(aws, token_issuer, sample_name: str) -> None:
+    """Each sample's requestContext.authorizer.lambda must equal what the real authorizer answers for
+    the sample's request: role spelling (the application role, not Clerk's), credential source, scopes."""
+    from connections.domain.api_key_service import ApiKeyService
+    from connections.wiring import api_key_repository
+
+    sample = json.loads((EVENTS / sample_name).read_text())
+    stated = sample["requestContext"]["authorizer"]["lambda"]
+    if stated["authType"] == "session":
+        # The samples' sessions are Clerk's default admin role, which a v2 token spells `admin`.
+        token = token_issuer.token(stated["orgId"], user_id=stated["principal"], role="admin")
+    else:
+        scopes = ",".join(stated["scopes"].split())
+        token, _record = ApiKeyService(api_key_repository()).issue(stated["orgId"], "sample", scopes, None)
+
+    result = load_handler(AUTHORIZER_DIR)(authorizer_event(sample, token), LambdaContextStub("AuthorizerFunction"))
+
+    emitted = result["context"]
+    if stated["authType"] == "api_key":
+        emitted["principal"] = stated["principal"]  # a key id, new for every issued key
+    assert emitted == stated

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, Scope
+from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, CredentialSource, OrgRole, Scope
 from connections.domain.api_keys import ApiKey, api_key_digest, generate_api_key, parse_scopes
-from connections.domain.authentication import Authenticator, bearer_token
+from connections.domain.authentication import Authenticator, PresentedCredential, presented_credential
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.http.caller_context import authorizer_context, caller_from_context, rejection_context
 from connections.http.route_access import ROUTE_ACCESS
@@ -38,8 +38,8 @@ class FixedSessions:
 def test_access_rules() -> None:
     sync_read = Access(Scope.SYNC, writes=False)
     key = Caller("org", "key_1", AuthType.API_KEY, frozenset({"sync"}))
-    viewer = Caller("org", "user", AuthType.SESSION, role="org:viewer")
-    admin = Caller("org", "user", AuthType.SESSION, role="org:admin")
+    viewer = Caller("org", "user", AuthType.SESSION, role=OrgRole.VIEWER)
+    admin = Caller("org", "user", AuthType.SESSION, role=OrgRole.ADMIN)
 
     sync_read.check(key)
     sync_read.check(viewer)
@@ -65,15 +65,18 @@ def test_route_table_matches_design() -> None:
     assert not any(access.writes for route, access in ROUTE_ACCESS.items() if route.startswith("GET"))
 
 
-def test_bearer_token_sources() -> None:
-    assert bearer_token({"Authorization": "Bearer abc"}, []) == "abc"
-    assert bearer_token({}, ["a=1", "__session=jwt-value"]) == "jwt-value"
-    assert bearer_token({"authorization": "bearer  xyz "}, ["__session=other"]) == "xyz"
+def test_presented_credential_sources() -> None:
+    header, cookie = CredentialSource.HEADER, CredentialSource.COOKIE
+    assert presented_credential({"Authorization": "Bearer abc"}, []) == PresentedCredential("abc", header)
+    assert presented_credential({}, ["a=1", "__session=jwt-value"]) == PresentedCredential("jwt-value", cookie)
+    # With both, the header is the credential used, and so the source reported.
+    both = presented_credential({"authorization": "bearer  xyz "}, ["__session=other"])
+    assert both == PresentedCredential("xyz", header)
     for headers in ({"authorization": "Basic abc"}, {"authorization": "Bearer "}):
         with pytest.raises(Unauthenticated):
-            bearer_token(headers, [])
+            presented_credential(headers, [])
     with pytest.raises(Unauthenticated):
-        bearer_token({}, ["__session="])
+        presented_credential({}, ["__session="])
 
 
 def test_api_key_authentication() -> None:
@@ -96,6 +99,8 @@ def test_api_key_authentication() -> None:
     with pytest.raises(Unauthenticated, match="Invalid API key"):
         authenticator.authenticate(generate_api_key())
     assert authenticator.authenticate("good.jwt.token").auth_type is AuthType.SESSION
+    assert authenticator.authenticate(key).credential_source is CredentialSource.HEADER
+    assert authenticator.authenticate(key, CredentialSource.COOKIE).credential_source is CredentialSource.COOKIE
 
 
 def test_session_without_organisation_is_forbidden() -> None:
@@ -116,8 +121,13 @@ def test_keys_have_256_bits_and_scopes_are_checked() -> None:
 
 def test_authorizer_context_round_trip() -> None:
     caller = Caller("org_a", "key_1", AuthType.API_KEY, frozenset({"sync", "topics:read"}))
+    member = Caller("org_a", "user_1", AuthType.SESSION, role=OrgRole.MEMBER, credential_source=CredentialSource.COOKIE)
+    no_role = Caller("org_a", "user_1", AuthType.SESSION)
 
     assert caller_from_context(authorizer_context(caller)) == caller
+    assert caller_from_context(authorizer_context(member)) == member
+    assert caller_from_context(authorizer_context(no_role)) == no_role
+    assert authorizer_context(member) | {"role": "member", "credentialSource": "cookie"} == authorizer_context(member)
     with pytest.raises(Unauthenticated):
         caller_from_context(None)
     with pytest.raises(Unauthenticated, match="bad"):

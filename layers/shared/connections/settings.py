@@ -20,6 +20,9 @@ class Settings(BaseModel):
     clerk_jwt_key: str | None = None
     clerk_authorized_parties: tuple[str, ...] = ()
     clerk_issuer: str | None = None
+    # The HTTP API's CORS origins (template parameter AllowedOrigins): the only foreign origins a
+    # cookie-authenticated request that changes data may come from.
+    allowed_origins: tuple[str, ...] = ()
     # Scheduled syncs: the page queue (ScheduledSync, SyncPageWorker), and what create, update and
     # delete need to keep a connection's EventBridge schedule.
     sync_page_queue_url: str | None = None
@@ -34,15 +37,18 @@ class Settings(BaseModel):
         def optional(name: str) -> str | None:
             return environ.get(name) or None
 
-        parties = environ.get("CLERK_AUTHORIZED_PARTIES", "")
+        def listed(name: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+
         return cls(
             table_name=environ.get("TABLE_NAME", ""),
             credentials_key_arn=optional("CREDENTIALS_KEY_ARN"),
             allow_private_targets=environ.get("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "") in ("1", "true", "yes"),
             clerk_jwks_url=optional("CLERK_JWKS_URL"),
             clerk_jwt_key=optional("CLERK_JWT_KEY"),
-            clerk_authorized_parties=tuple(party.strip() for party in parties.split(",") if party.strip()),
+            clerk_authorized_parties=listed("CLERK_AUTHORIZED_PARTIES"),
             clerk_issuer=optional("CLERK_ISSUER"),
+            allowed_origins=listed("ALLOWED_ORIGINS"),
             sync_page_queue_url=optional("SYNC_PAGE_QUEUE_URL"),
             schedule_group=optional("SCHEDULE_GROUP"),
             scheduler_role_arn=optional("SCHEDULER_ROLE_ARN"),

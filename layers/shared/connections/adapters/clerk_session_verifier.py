@@ -1,7 +1,8 @@
 """SessionVerifier for Clerk session JWTs (RS256), against a JWKS URL or a PEM public key.
 
 Clerk v2 tokens carry the active organisation as ``o.id`` / ``o.rol``; v1 tokens as ``org_id`` /
-``org_role``. Both are read; a v2 role is prefixed ``org:`` so roles compare the same way.
+``org_role``. Both are read; the role is passed on as the token spells it (``admin`` in v2,
+``org:admin`` in v1) and mapped onto the application's roles in ``domain/access.py``.
 """
 
 from __future__ import annotations
@@ -63,9 +64,7 @@ class ClerkSessionVerifier:
         organisation: dict[str, Any] = claims["o"] if isinstance(claims.get("o"), dict) else {}
         org_id = organisation.get("id") or claims.get("org_id")
         role = organisation.get("rol") or claims.get("org_role")
-        if role and not str(role).startswith("org:"):
-            role = f"org:{role}"
-        return SessionClaims(user_id=str(claims["sub"]), org_id=org_id, role=role)
+        return SessionClaims(user_id=str(claims["sub"]), org_id=org_id, role=role if isinstance(role, str) else None)
 
     def _signing_key(self, token: str) -> Any:
         assert self._jwks is not None

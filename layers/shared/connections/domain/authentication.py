@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from connections.domain.access import AuthType, Caller
+from connections.domain.access import AuthType, Caller, CredentialSource, org_role
 from connections.domain.api_keys import api_key_digest, looks_like_api_key
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.ports.api_key_repository import ApiKeyRepository
@@ -14,19 +15,29 @@ from connections.ports.session_verifier import SessionVerifier
 SESSION_COOKIE = "__session"
 
 
-def bearer_token(headers: Mapping[str, str], cookies: Sequence[str]) -> str:
-    """The token from ``Authorization: Bearer`` or, failing that, the ``__session`` cookie."""
+@dataclass(frozen=True)
+class PresentedCredential:
+    """The token a request carries and where it came from."""
+
+    token: str
+    source: CredentialSource
+
+
+def presented_credential(headers: Mapping[str, str], cookies: Sequence[str]) -> PresentedCredential:
+    """The token from ``Authorization: Bearer`` or, failing that, the ``__session`` cookie.
+
+    The header wins when both are sent, so the source reported is the one actually used."""
     authorization = next((value for name, value in headers.items() if name.lower() == "authorization"), None)
     if authorization is not None:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("Authorization header must be 'Bearer <token>'")
-        return token.strip()
+        return PresentedCredential(token.strip(), CredentialSource.HEADER)
     for cookie in cookies:
         for part in cookie.split(";"):
             name, _, value = part.strip().partition("=")
             if name == SESSION_COOKIE and value:
-                return value
+                return PresentedCredential(value, CredentialSource.COOKIE)
     raise Unauthenticated("Missing credentials: send an API key or a session token")
 
 
@@ -43,10 +54,10 @@ class Authenticator:
         self._sessions = sessions  # built lazily: API-key callers never load JWT verification
         self._clock = clock
 
-    def authenticate(self, token: str) -> Caller:
-        if looks_like_api_key(token):
-            return self._api_key_caller(token)
-        return self._session_caller(token)
+    def authenticate(self, token: str, source: CredentialSource = CredentialSource.HEADER) -> Caller:
+        """The caller ``token`` (sent in ``source``) stands for."""
+        caller = self._api_key_caller(token) if looks_like_api_key(token) else self._session_caller(token)
+        return replace(caller, credential_source=source)
 
     def _api_key_caller(self, token: str) -> Caller:
         api_key = self._api_keys.find_by_digest(api_key_digest(token))
@@ -61,4 +72,5 @@ class Authenticator:
         claims = self._sessions().verify(token)
         if not claims.org_id:
             raise Forbidden("The session has no active organisation; select one and retry")
-        return Caller(claims.org_id, claims.user_id, AuthType.SESSION, frozenset(), claims.role)
+        # An unknown or missing role is kept as None, which may only read (fail closed).
+        return Caller(claims.org_id, claims.user_id, AuthType.SESSION, frozenset(), org_role(claims.role))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connections.domain.access import AuthType, Caller
+from connections.domain.access import AuthType, Caller, CredentialSource, OrgRole
 from connections.domain.errors import Forbidden, Unauthenticated
 
 
@@ -22,7 +22,10 @@ def authorizer_context(caller: Caller) -> dict[str, Any]:
         "principal": caller.principal,
         "authType": caller.auth_type.value,
         "scopes": " ".join(sorted(caller.scopes)),
-        "role": caller.role or "",
+        # The application role (owner, admin, member, viewer), already mapped from Clerk's; "" when
+        # the session's role is missing or unknown.
+        "role": caller.role.value if caller.role else "",
+        "credentialSource": caller.credential_source.value,
     }
 
 
@@ -48,5 +51,17 @@ def caller_from_context(context: Mapping[str, Any] | None) -> Caller:
         principal=str(context.get("principal", "")),
         auth_type=AuthType(str(context.get("authType"))),
         scopes=frozenset(str(context.get("scopes", "")).split()),
-        role=str(context.get("role") or "") or None,
+        role=_role(context.get("role")),
+        credential_source=_credential_source(context.get("credentialSource")),
     )
+
+
+def _role(value: Any) -> OrgRole | None:
+    # Only the authorizer's own spellings count here: anything else is no role at all (read-only).
+    return OrgRole(value) if isinstance(value, str) and value in OrgRole.__members__.values() else None
+
+
+def _credential_source(value: Any) -> CredentialSource:
+    # A context that does not say where the credential came from is treated as a cookie, the source
+    # the stricter rule applies to.
+    return CredentialSource.HEADER if value == CredentialSource.HEADER.value else CredentialSource.COOKIE

@@ -15,10 +15,12 @@ from pydantic import BaseModel
 from connections.domain.access import Caller
 from connections.domain.errors import DomainError, Forbidden
 from connections.http.caller_context import caller_from_context
+from connections.http.cross_site_requests import check_cross_site_request
 from connections.http.error_mapping import error_body, json_response, response_for
 from connections.http.request_parsing import parse_body, parse_query, raw_body
 from connections.http.route_access import ROUTE_ACCESS
 from connections.observability import logger, metrics, tracer
+from connections.settings import settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -29,6 +31,10 @@ def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: Ne
     event = app.current_event
     caller = caller_from_context(event.request_context.authorizer.get_lambda)
     logger.append_keys(org_id=caller.org_id, auth_type=caller.auth_type.value)
+    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
+    check_cross_site_request(
+        event.request_context.http.method, headers, caller.credential_source, settings().allowed_origins
+    )
     access = ROUTE_ACCESS.get(event.route_key)
     if access is None:  # every deployed route must be in the table; refusing is the safe default
         raise Forbidden("Route is not open to callers")

@@ -1,0 +1,97 @@
+"""Organisation roles fail closed: every published spelling maps explicitly, anything else only reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, CredentialSource, OrgRole, Scope, org_role
+from connections.domain.authentication import Authenticator
+from connections.domain.errors import Forbidden
+from connections.http.caller_context import authorizer_context, caller_from_context
+from connections.ports.session_verifier import SessionClaims
+
+SPELLINGS = {
+    "org:owner": OrgRole.OWNER,
+    "owner": OrgRole.OWNER,
+    "org:admin": OrgRole.ADMIN,
+    "admin": OrgRole.ADMIN,
+    "org:member": OrgRole.MEMBER,
+    "member": OrgRole.MEMBER,
+    "basic_member": OrgRole.MEMBER,
+    "org:viewer": OrgRole.VIEWER,
+    "viewer": OrgRole.VIEWER,
+}
+# Missing, empty, another case, padded, custom or made-up roles, and claims that are not strings.
+UNKNOWN = [None, "", "Admin", "ORG:ADMIN", " admin", "admin ", "org:billing", "superadmin", "org:", 1, ["admin"]]
+ACCESS_RULES = {
+    "session only": SESSION_ONLY,
+    "scoped write": Access(Scope.SYNC, writes=True),
+    "scoped read": Access(Scope.SYNC, writes=False),
+}
+
+
+class ClaimsOf:
+    def __init__(self, role: object) -> None:
+        self.role = role
+
+    def verify(self, token: str) -> SessionClaims:
+        return SessionClaims("user_1", "org_a", self.role)  # type: ignore[arg-type]
+
+
+def session_with(claim: object) -> Caller:
+    """The caller the authorizer makes of a session whose role claim is ``claim``, as a function sees it."""
+    caller = Authenticator(None, lambda: ClaimsOf(claim)).authenticate("a.session.jwt")  # type: ignore[arg-type]
+    return caller_from_context(authorizer_context(caller))
+
+
+@pytest.mark.parametrize(("claim", "role"), SPELLINGS.items())
+def test_each_published_spelling_maps_to_its_role(claim: str, role: OrgRole) -> None:
+    assert org_role(claim) is role
+    assert session_with(claim).role is role
+
+
+@pytest.mark.parametrize("claim", UNKNOWN, ids=repr)
+def test_missing_or_unknown_roles_have_no_role(claim: object) -> None:
+    assert org_role(claim) is None
+    assert session_with(claim).role is None
+
+
+@pytest.mark.parametrize("claim", [*SPELLINGS, *UNKNOWN], ids=repr)
+@pytest.mark.parametrize("rule", ACCESS_RULES)
+def test_role_matrix(claim: object, rule: str) -> None:
+    caller = session_with(claim)
+    access = ACCESS_RULES[rule]
+    may_write = isinstance(claim, str) and SPELLINGS.get(claim) in {OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER}
+
+    if access.writes and not may_write:
+        with pytest.raises(Forbidden, match="organisation role"):
+            access.check(caller)
+    else:
+        access.check(caller)  # reads always, writes for owner, admin and member
+
+
+def test_role_messages_say_why() -> None:
+    with pytest.raises(Forbidden, match=r"^Your organisation role is read-only$"):
+        SESSION_ONLY.check(session_with("org:viewer"))
+    with pytest.raises(Forbidden, match="not recognised"):
+        SESSION_ONLY.check(session_with("org:billing"))
+
+
+def test_function_reads_only_the_authorizer_spellings_from_the_context() -> None:
+    """The context carries the mapped role; a Clerk spelling there is not what the authorizer emits."""
+    context = authorizer_context(Caller("org_a", "user_1", AuthType.SESSION, role=OrgRole.ADMIN))
+    assert context["role"] == "admin"
+
+    assert caller_from_context(context | {"role": "org:admin"}).role is None
+    assert caller_from_context(context | {"role": "Admin"}).role is None
+    assert caller_from_context(context | {"role": ""}).role is None
+
+
+def test_context_without_a_credential_source_counts_as_cookie() -> None:
+    context = authorizer_context(Caller("org_a", "user_1", AuthType.SESSION, role=OrgRole.ADMIN))
+    assert context["credentialSource"] == "header"
+
+    assert caller_from_context(context).credential_source is CredentialSource.HEADER
+    del context["credentialSource"]
+    assert caller_from_context(context).credential_source is CredentialSource.COOKIE
+    assert caller_from_context(context | {"credentialSource": "Header"}).credential_source is CredentialSource.COOKIE

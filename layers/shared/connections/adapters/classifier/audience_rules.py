@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass
@@ -111,20 +112,34 @@ PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ),
 )
 
+# Every pattern below sees caller and platform text of any length, so each is written to match in time
+# linear in it (the comment on each says why); tests/unit/test_classifier_adversarial.py holds them to it.
+#
+# _AMOUNT: a match only starts at the "below" word, a "$" or the first digit of a digit run, never on
+# whitespace ("\s*\$?\s*" in front let every blank of a long run rescan the rest of the run) nor inside a
+# digit run ("(?<!\d)": from inside a run the match would have begun at the run's first digit anyway).
+# The digits are possessive ("\d++"): giving one back only leaves another digit next, which
+# "(?![a-z\d])" refuses, so backtracking into a run was wasted work. (That lookahead said "[a-z0-9]",
+# which let a number stop inside a run of ASCII and other scripts' digits; the only answers that
+# changed are on such mixed runs, now read whole.) Blanks after the number are scanned from it alone.
 _AMOUNT = re.compile(
-    r"(?P<below><|\bunder\b|\bless than\b|\bbelow\b|\bup to\b)?\s*\$?\s*"
-    r"(?P<number>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(?P<unit>k|mm|m|thousand|million)?(?![a-z0-9])"
+    r"(?:(?P<below><|\bunder\b|\bless than\b|\bbelow\b|\bup to\b)\s*+)?(?:\$\s*+)?"
+    r"(?<!\d)(?P<number>\d{1,3}(?:,\d{3})+|\d++(?:\.\d++)?)\s*(?P<unit>k|mm|m|thousand|million)?(?![a-z\d])"
     r"\s*(?P<above>\+|plus|and (?:over|above|up|older)|or (?:more|older))?"
 )
 _DIGIT = re.compile(r"\d")
 _MONEY_MARK = re.compile(r"\$|\d\s*(?:k|mm|m|thousand|million)(?![a-z0-9])")
 _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 
-_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|demo\w*)\s*:?\s*"
+# "\s*:?\s*" and "\s*(?:-|to|\s)\s*" could split one run of blanks between two quantifiers in every
+# possible way (quadratic in the run); each run is now taken whole and possessively ("\s*+", "\s++"),
+# which loses nothing because what must follow (a digit, ":", "-" or "to") is never a blank.
+# The other age patterns start at a word boundary and scan the blanks after it once.
+_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|demo\w*)\s*+(?::\s*+)?"
 _AGE_PATTERNS = (
     re.compile(r"\b[amfwp](\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b[amfwp](\d{2})\s*(\+)"),
-    re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(?:-|to|\s)\s*(\d{2})\b"),
+    re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})(?:\s*+(?:-|to)\s*+|\s++)(\d{2})\b"),
     re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(\+|plus|and (?:over|older|up)|or older)"),
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\s*(?:year olds?|yr olds?|yrs?|years? old)\b"),
 )
@@ -134,7 +149,15 @@ _LOOSE_AGE_PATTERNS = (
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b(\d{2})\s*(\+|plus|and (?:over|older|up))"),
 )
-_COMPANY_SIZE = re.compile(r"(\d[\d,]*)\s*\+?\s*(?:employees|staff|headcount)\b")
+# "(\d[\d,]*)" tried from every digit of a long "1,1,1,..." run scanned the rest of the run each time
+# (quadratic). A match now starts only where a run of digits and commas begins ("(?<![\d,])"), so each
+# run is scanned once; its first digit onwards is the number, exactly what the leftmost match took before
+# (the number always ran to the end of its run, as what follows is a blank, "+" or a letter). Blanks and
+# "+" are taken possessively as "\s*+(?:\+\s*+)?", the same strings as "\s*\+?\s*" without trying
+# every split of a blank run.
+_COMPANY_SIZE = re.compile(r"(?<![\d,]),*+(\d[\d,]*+)\s*+(?:\+\s*+)?(?:employees|staff|headcount)\b")
+# More digits than this is a large company without reading the number (int() refuses 4,300+ digits).
+_EMPLOYEE_DIGITS = 6
 LARGE_COMPANY_EMPLOYEES: Final = 250
 
 
@@ -180,9 +203,13 @@ class AudienceRules:
     def hits(self, folded: str, words: str) -> list[RuleHit]:
         """Every rule that fires on the text, given as ``fold`` output and as ``word_text`` output."""
         found = self._numeric_hits(folded) if _DIGIT.search(folded) else []
+        topic_words: _TopicWordCounts | None = None
         for match in self._phrases.finditer(words):
-            rest = words[: match.start()] + " " + words[match.end() :]
-            score = PARTIAL_PHRASE_SCORE if analyse_words(rest).words else PHRASE_SCORE
+            # Analysing the rest of the text again for every phrase found was quadratic in a long text of
+            # repeated phrases; the topic words outside the match are counted from one pass instead.
+            if topic_words is None:
+                topic_words = _TopicWordCounts(words)
+            score = PARTIAL_PHRASE_SCORE if topic_words.outside(match.start(), match.end()) else PHRASE_SCORE
             found.append(RuleHit(self._phrase_nodes[match.lastgroup or ""], score))
         return found
 
@@ -200,8 +227,9 @@ class AudienceRules:
         found.extend(self._ranges(remainder))
         size = _COMPANY_SIZE.search(folded)
         if size is not None:
-            employees = int(size.group(1).replace(",", ""))
-            chosen = self._large_business if employees >= LARGE_COMPANY_EMPLOYEES else self._small_business
+            digits = size.group(1).replace(",", "").lstrip("0")
+            large = len(digits) > _EMPLOYEE_DIGITS or int(digits or "0") >= LARGE_COMPANY_EMPLOYEES
+            chosen = self._large_business if large else self._small_business
             found.append(RuleHit(chosen, PHRASE_SCORE))
         return found
 
@@ -249,6 +277,28 @@ class AudienceRules:
                     pending.extend(self._taxonomy.children(node.unique_id))
             self._buckets[parent.unique_id] = cached
         return cached
+
+
+class _TopicWordCounts:
+    """How many words of a ``word_text`` carry topic words, before and after any character offset."""
+
+    def __init__(self, words: str) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+        self._before: list[int] = [0]
+        offset = 0
+        for word in words.split(" "):
+            if word:
+                self._starts.append(offset)
+                self._ends.append(offset + len(word))
+                self._before.append(self._before[-1] + bool(analyse_words(word).words))
+            offset += len(word) + 1
+
+    def outside(self, start: int, end: int) -> int:
+        """Topic-bearing words that lie wholly before ``start`` or wholly after ``end``."""
+        before = self._before[bisect.bisect_right(self._ends, start)]
+        after = self._before[-1] - self._before[bisect.bisect_left(self._starts, end)]
+        return before + after
 
 
 def parse_range(text: str) -> NumberRange | None:

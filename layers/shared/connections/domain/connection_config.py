@@ -51,7 +51,9 @@ TOPIC_FIELDS = frozenset(
 _SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "cookie", "password", "session")
 _FORBIDDEN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "te", "upgrade"})
 
-_DOTTED_PATH = re.compile(r"^[A-Za-z_$@][\w$@-]*(?:\[\d+\])*(?:\.[\w$@-]+(?:\[\d+\])*)*$")
+# Index digits are ASCII: "\d" also took Arabic-Indic digits ("data[\u0663]"), which the path reader refuses.
+# Each repetition starts with its own literal ("[" or "."), so matching is linear in the path.
+_DOTTED_PATH = re.compile(r"^[A-Za-z_$@][\w$@-]*(?:\[[0-9]+\])*(?:\.[\w$@-]+(?:\[[0-9]+\])*)*$")
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -60,7 +60,13 @@ NAME_RULES: Mapping[Platform, NameRules] = {
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
 _SPACES = re.compile(r"\s+")
-_EMPTY_SEPARATORS = re.compile(r"^(\s*>\s*)+|(\s*>\s*)+$|\(\s*(IAB\s*)?\)")
+# Separators left at either end by empty fields, and an empty "(IAB )". This was
+# "^(\s*>\s*)+|(\s*>\s*)+$|...": the trailing "(\s*>\s*)+$" could share the blanks between ">"s among
+# its repetitions in exponentially many ways before failing (a name of 30 " >" took minutes). Now a run
+# of blanks and ">" is taken whole and possessively ("[\s>]*+"), the trailing form is only tried where such
+# a run begins ("(?<![\s>])") and holds a ">" ("(?=\s*+>)"), so each run is scanned a bounded number of
+# times; it removes the same text as before.
+_EMPTY_SEPARATORS = re.compile(r"^\s*+>[\s>]*+|(?<![\s>])(?=\s*+>)[\s>]*+\Z|\(\s*+(?:IAB\s*+)?\)")
 
 
 def template_for(platform: Platform, template_key: str | None) -> str:

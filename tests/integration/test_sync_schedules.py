@@ -109,6 +109,44 @@ def test_invalid_or_misplaced_schedules_are_400_and_schedule_nothing(schedule_ap
     assert list(schedules_in(scheduling.schedule_group)) == [schedule_name("org_a", inbound_id)]
 
 
+UNREADABLE_SCHEDULES = [
+    "cron(0 \u00b2 * * ? *)",  # superscript two: int() raised, a 500
+    "cron(0 \u0666 * * ? *)",  # Arabic-Indic six: stored, then refused by EventBridge
+    "cron(\uff10 6 * * ? *)",  # full-width zero
+    "rate(1 hour)\n",  # "$" matched before the newline
+    "cron(0 6 * * ? *)\n",
+    " rate(1 hour)",
+    "rate(999999 days)",
+]
+
+
+@pytest.mark.parametrize("expression", UNREADABLE_SCHEDULES)
+def test_unicode_digits_and_surrounding_text_are_a_400_on_create(
+    schedule_api: ApiClient, scheduling, expression: str
+) -> None:
+    response = schedule_api.post("/api/connections", scheduled(expression))
+
+    assert response.status == 400, response.text
+    assert [detail["field"] for detail in response.json()["details"]] == ["config.schedule"], response.text
+    assert schedule_api.get("/api/connections").json() == []
+    assert schedules_in(scheduling.schedule_group) == {}
+
+
+@pytest.mark.parametrize("expression", UNREADABLE_SCHEDULES)
+def test_unicode_digits_and_surrounding_text_are_a_400_on_update(
+    schedule_api: ApiClient, scheduling, expression: str
+) -> None:
+    connection_id = schedule_api.post("/api/connections", scheduled("rate(1 hour)")).json()["id"]
+
+    response = schedule_api.patch(f"/api/connections/{connection_id}", {"config": {"schedule": expression}})
+
+    assert response.status == 400, response.text
+    assert [detail["field"] for detail in response.json()["details"]] == ["config.schedule"], response.text
+    assert schedule_api.get(f"/api/connections/{connection_id}").json()["config"]["schedule"] == "rate(1 hour)"
+    schedule = schedule_of(scheduling.schedule_group, "org_a", connection_id)
+    assert schedule is not None and schedule["ScheduleExpression"] == "rate(1 hour)"
+
+
 def test_the_refused_twenty_first_connection_leaves_no_schedule(schedule_api: ApiClient, scheduling) -> None:
     for number in range(20):
         body = outbound_liveramp(name=f"Destination {number}")

@@ -139,3 +139,75 @@ def test_cron_matching(text: str, moment: datetime, fires: bool) -> None:
     cron = ScheduleExpression.parse(text).cron
     assert cron is not None
     assert cron.matches(moment) is fires
+
+
+# --- only the whole text, only ASCII, only bounded numbers --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "rate(1 hour)\n",
+        "cron(0 6 * * ? *)\n",
+        "rate(1 hour) ",
+        " rate(1 hour)",
+        "\nrate(1 hour)",
+        "rate(1 hour)x",
+        "rate(1 hour)\r\n",
+        "cron(0 6 * * ? *)\n\n",
+    ],
+    ids=["rate-newline", "cron-newline", "trailing-space", "leading-space", "leading-newline", "junk", "crlf", "two"],
+)
+def test_text_around_the_expression_is_refused(text: str) -> None:
+    with pytest.raises(InvalidScheduleExpression, match="EventBridge schedule expression"):
+        ScheduleExpression.parse(text)
+    assert schedule_problem(text) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cron(0 \u00b2 * * ? *)",  # superscript two: isdigit() is true, int() raises
+        "cron(0 \u0666 * * ? *)",  # Arabic-Indic six: int() reads 6
+        "cron(\uff10 6 * * ? *)",  # full-width zero
+        "cron(0 6 * * ? \u0662\u0660\u0662\u0666)",  # Arabic-Indic 2026
+        "cron(0/\u00b9\u2075 6 * * ? *)",  # superscript step
+        "cron(0 6 ? * \u017fun *)",  # long s: upper() gives "SUN"
+        "cron(0 6 ? * FR\u0131 *)",  # dotless i: upper() gives "FRI"
+        "rate(\u0661 hour)",
+        "rate(1 hour\u00a0)",
+    ],
+    ids=["superscript", "arabic-indic", "full-width", "arabic-year", "superscript-step", "long-s", "dotless-i",
+         "rate-arabic", "nbsp"],
+)  # fmt: skip
+def test_unicode_digits_and_letters_are_refused(text: str) -> None:
+    with pytest.raises(InvalidScheduleExpression, match="ASCII"):
+        ScheduleExpression.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rate(999999 days)", "at most 366 days"),
+        ("rate(367 days)", "at most 366 days"),
+        ("rate(527041 minutes)", "at most 366 days"),
+        ("rate(1000000 days)", "EventBridge schedule expression"),
+        ("cron(0/99999 6 * * ? *)", "invalid step"),
+        ("cron(0 6 * * ? 99999)", "year field has an invalid value"),
+        ("cron(00000 6 * * ? *)", "minutes field has an invalid value"),
+    ],
+)
+def test_numbers_are_bounded(text: str, message: str) -> None:
+    with pytest.raises(InvalidScheduleExpression, match=message):
+        ScheduleExpression.parse(text)
+
+
+def test_the_longest_rate_is_accepted() -> None:
+    assert ScheduleExpression.parse("rate(366 days)").interval_minutes == 366 * 1440
+    assert ScheduleExpression.parse("rate(527040 minutes)").interval_minutes == 366 * 1440
+
+
+def test_a_unicode_schedule_is_a_config_schedule_problem() -> None:
+    problems = validate_config(INBOUND | {"schedule": "cron(0 \u00b2 * * ? *)"}, Platform.CUSTOM_API, Direction.INBOUND)
+    assert [p.field for p in problems] == ["config.schedule"]
+    assert "ASCII" in problems[0].message

@@ -6,7 +6,12 @@ and six cron fields (minutes, hours, day-of-month, month, day-of-week, year) whe
 day-of-month and day-of-week is ``?``. Schedules run in UTC.
 
 A sync runs at most every ``MIN_INTERVAL_MINUTES``: a rate must be at least that long, and the
-minutes a cron expression names must lie at least that far apart (also across the hour).
+minutes a cron expression names must lie at least that far apart (also across the hour). A rate is at
+most ``MAX_INTERVAL_MINUTES`` (a year), so no number EventBridge could refuse is ever stored.
+
+The whole text must match (``fullmatch``: "rate(1 hour)\n" is refused, where "$" let it through) and
+only ASCII is read: ``str.isdigit`` and ``int`` also take "²", Arabic-Indic and full-width digits, and
+``str.upper`` turns "\\u017fun" (long s) into "SUN", none of which EventBridge accepts.
 
 ``matches`` tells whether a cron expression fires in a given minute; the local scheduler loop uses it.
 """
@@ -22,9 +27,12 @@ from datetime import UTC, datetime
 
 MAX_EXPRESSION_LENGTH = 256
 MIN_INTERVAL_MINUTES = 15
+MAX_INTERVAL_MINUTES = 366 * 1440
 
-_RATE = re.compile(r"^rate\((?P<value>[1-9][0-9]{0,5}) (?P<unit>minutes?|hours?|days?)\)$")
-_CRON = re.compile(r"^cron\((?P<fields>[^()]*)\)$")
+# Used with fullmatch only. The number patterns are ASCII and bounded, so int() of them is small.
+_RATE = re.compile(r"rate\((?P<value>[1-9][0-9]{0,5}) (?P<unit>minutes?|hours?|days?)\)")
+_CRON = re.compile(r"cron\((?P<fields>[^()]*)\)")
+_NUMBER = re.compile(r"[0-9]{1,4}")
 _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
 # Fixed English names (calendar.month_abbr follows the locale).
 _MONTH_NAMES = {
@@ -62,7 +70,7 @@ DayRule = Callable[[datetime], bool]
 def _value(text: str, spec: _Field) -> int:
     number = spec.names.get(text.upper()) if spec.names else None
     if number is None:
-        if not text.isdigit():
+        if not _NUMBER.fullmatch(text):
             raise InvalidScheduleExpression(f"cron {spec.name} field has an invalid value '{text}'")
         number = int(text)
     if not spec.low <= number <= spec.high:
@@ -77,7 +85,7 @@ def _values(field: str, spec: _Field) -> frozenset[int]:
         base, _, step_text = term.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not _NUMBER.fullmatch(step_text) or int(step_text) == 0:
                 raise InvalidScheduleExpression(f"cron {spec.name} field has an invalid step '/{step_text}'")
             step = int(step_text)
         if base == "*":
@@ -217,7 +225,9 @@ class ScheduleExpression:
         """Validate ``text``; raises InvalidScheduleExpression with a message fit for a 400."""
         if len(text) > MAX_EXPRESSION_LENGTH:
             raise InvalidScheduleExpression(f"must be at most {MAX_EXPRESSION_LENGTH} characters")
-        rate = _RATE.match(text)
+        if not text.isascii():
+            raise InvalidScheduleExpression("must use ASCII characters only (digits 0-9, English names)")
+        rate = _RATE.fullmatch(text)
         if rate:
             value, unit = int(rate["value"]), rate["unit"]
             if (value == 1) != (not unit.endswith("s")):
@@ -225,8 +235,10 @@ class ScheduleExpression:
             minutes = value * _UNIT_MINUTES[unit.rstrip("s")]
             if minutes < MIN_INTERVAL_MINUTES:
                 raise InvalidScheduleExpression(f"a schedule may run at most every {MIN_INTERVAL_MINUTES} minutes")
+            if minutes > MAX_INTERVAL_MINUTES:
+                raise InvalidScheduleExpression("a rate may be at most 366 days")
             return cls(text=text, interval_minutes=minutes)
-        cron = _CRON.match(text)
+        cron = _CRON.fullmatch(text)
         if cron:
             return cls(text=text, cron=_parse_cron(cron["fields"]))
         raise InvalidScheduleExpression(

@@ -427,8 +427,14 @@ class CustomApiFake:
         items_path: str | None = "data.segments",
         count_path: str | None = "data.total",
         total: int = 7,
+        echo: bool = False,
     ) -> None:
         self.server = server
+        # A careless platform: with ``echo`` every answer repeats the credential it was sent (in each
+        # listed item, in an ``X-Echo-Credential`` header and in the ids of created segments), and the
+        # next ``echo_errors`` listing or create calls fail with a 422 whose message quotes it.
+        self.echo = echo
+        self.echo_errors = 0
         self.auth_type = auth_type
         self.api_key_header = api_key_header
         self.pagination = pagination
@@ -492,9 +498,23 @@ class CustomApiFake:
                 accepted = True
             if not accepted:
                 return FakeResponse.json({"error": "unauthorized"}, 401)
-            return handler(request)
+            if not self.echo:
+                return handler(request)
+            presented = self._presented(request)
+            if self.echo_errors and request.method in ("GET", "POST") and request.route == CUSTOM_SEGMENTS_PATH:
+                self.echo_errors -= 1
+                message = f"credential {presented} is not valid for this request"
+                return FakeResponse.json({"message": message, "received": dict(request.headers)}, 422)
+            answer = handler(request)
+            return FakeResponse(answer.status, answer.body, {**answer.headers, "X-Echo-Credential": presented})
 
         return check
+
+    def _presented(self, request: RecordedRequest) -> str:
+        """The credential as sent: the API key header, or the Authorization value without its scheme."""
+        if self.auth_type == "api_key":
+            return request.header(self.api_key_header or "X-API-Key") or ""
+        return (request.header("authorization") or "").partition(" ")[2]
 
     def _list(self, request: RecordedRequest) -> FakeResponse:
         page_param = self.page_param or ("offset" if self.pagination == "offset" else "page")
@@ -509,6 +529,16 @@ class CustomApiFake:
                 return FakeResponse.json({"error": f"pages start at {self.first_page}"}, 400)
             start = (page - self.first_page) * size
         items = self.items[start : start + size]
+        if self.echo:
+            presented = self._presented(request)
+            items = [
+                item
+                | {
+                    "description": f"Seen with {presented}",
+                    "request": {"authorization": request.header("authorization")},
+                }
+                for item in items
+            ]
         if self.items_path is None:
             return FakeResponse.json(items)
         document: dict[str, Any] = {}
@@ -522,6 +552,8 @@ class CustomApiFake:
         if not body.get("name") or not body.get("external_id"):
             return FakeResponse.json({"message": "name and external_id are required"}, 422)
         segment_id = f"cs_{next(self._ids)}"
+        if self.echo:
+            segment_id += f"_{self._presented(request)}"
         self.pushed[segment_id] = body
         return FakeResponse.json({"id": segment_id}, 201)
 

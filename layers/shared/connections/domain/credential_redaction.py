@@ -72,15 +72,32 @@ class CredentialRedactor:
 
     def text(self, text: str) -> str:
         """``text`` with every credential form replaced by ``[redacted]``."""
-        found = False
-        for form in self._forms:
-            if form in text:
-                text = text.replace(form, REDACTED)
-                found = True
-        # Two forms overlapping in the text could leave one whole after the other was cut out of it.
-        if found and any(form in text for form in self._forms):
-            return REDACTED
-        return text
+        present = [form for form in self._forms if form in text]
+        if not present:
+            return text
+        # Where each form occurs in the original text; overlapping matches (of two values that share
+        # characters) are merged, so no fragment of either is left beside the marker.
+        spans: list[tuple[int, int]] = []
+        for form in present:
+            start = text.find(form)
+            while start != -1:
+                spans.append((start, start + len(form)))
+                start = text.find(form, start + len(form))
+        spans.sort()
+        pieces: list[str] = []
+        kept_from = 0
+        end = -1
+        for start, stop in spans:
+            if start > end:
+                if end >= 0:
+                    pieces.append(REDACTED)
+                pieces.append(text[kept_from:start])
+            end = max(end, stop)
+            kept_from = end
+        pieces += [REDACTED, text[kept_from:]]
+        redacted = "".join(pieces)
+        # The marker next to kept text cannot spell a value out again, but a check is cheap.
+        return REDACTED if any(form in redacted for form in present) else redacted
 
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like value (dicts, lists, strings, numbers) with every string redacted,

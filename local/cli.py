@@ -124,7 +124,7 @@ def serve(ports: DevPorts) -> None:
         load_handler(AUTHORIZER_DIR)
         for route in gateway.routes:
             load_handler(route.code_dir, route.handler)
-        origins = os.environ.get("ALLOWED_ORIGINS", dev_keys.AUTHORIZED_PARTY)
+        origins = dev_stack.allowed_origins()
         try:
             server = LocalApiServer(ports.api, gateway, CorsPolicy.from_template(origins), signing_key.jwks())
         except OSError as error:

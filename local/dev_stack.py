@@ -224,14 +224,27 @@ def template_environment(resources: LocalResources, function_ids: Iterable[str] 
     return environment
 
 
-def local_overrides(ports: DevPorts) -> dict[str, str]:
-    """What differs from AWS locally: the local Clerk stand-in, private targets, no X-Ray."""
+def allowed_origins(environ: Mapping[str, str] = os.environ) -> str:
+    """The local API's browser origins (comma-separated): ``ALLOWED_ORIGINS`` from the shell, else the
+    local front end's; CORS and the CSRF rule both use them, as AllowedOrigins does on AWS."""
+    return environ.get("ALLOWED_ORIGINS", AUTHORIZED_PARTY)
+
+
+def allow_private_targets(environ: Mapping[str, str] = os.environ) -> str:
+    """``CONNECTIONS_ALLOW_PRIVATE_TARGETS`` for local functions: on unless the shell sets it (``0`` turns
+    the outbound address rules back on, to see what a deployed function would refuse)."""
+    return environ.get("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
+
+
+def local_overrides(ports: DevPorts, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """What differs from AWS locally: the local Clerk stand-in, origins, private targets, no X-Ray."""
     return {
         "CLERK_JWKS_URL": f"{ports.api_url}{JWKS_PATH}",
         "CLERK_JWT_KEY": "",
         "CLERK_AUTHORIZED_PARTIES": AUTHORIZED_PARTY,
         "CLERK_ISSUER": SESSION_ISSUER,
-        "CONNECTIONS_ALLOW_PRIVATE_TARGETS": "1",
+        "ALLOWED_ORIGINS": allowed_origins(environ),
+        "CONNECTIONS_ALLOW_PRIVATE_TARGETS": allow_private_targets(environ),
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_SERVICE_NAME": "connections",
         "POWERTOOLS_METRICS_NAMESPACE": "Connections",

@@ -35,7 +35,12 @@ _VEHICLE_OWNERS = re.compile(
 
 
 _REWRITES = {**PHRASE_REWRITES, **BRANDS}
-_LONGEST_REWRITE = max(len(phrase.split()) for phrase in _REWRITES)
+# The most words of any rewrite by its first word: a position whose word starts no rewrite (most words,
+# and every digit or junk word of a long text) is passed over without joining and looking up phrases.
+_LONGEST_REWRITE_FROM: dict[str, int] = {}
+for _words in (phrase.split() for phrase in _REWRITES):
+    if _words:
+        _LONGEST_REWRITE_FROM[_words[0]] = max(_LONGEST_REWRITE_FROM.get(_words[0], 0), len(_words))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +71,8 @@ def words_of(folded: str) -> str:
     position = 0
     # Longest phrase first at each position, like a dictionary tokenizer.
     while position < len(words):
-        for size in range(min(_LONGEST_REWRITE, len(words) - position), 0, -1):
+        longest = _LONGEST_REWRITE_FROM.get(words[position], 0)
+        for size in range(min(longest, len(words) - position), 0, -1):
             replacement = _REWRITES.get(" ".join(words[position : position + size]))
             if replacement is not None:
                 rewritten.append(replacement)

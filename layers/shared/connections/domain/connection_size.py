@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+from typing import Any
 
 from connections.domain.connection import Connection
 from connections.domain.errors import FieldProblem
@@ -45,24 +46,28 @@ def credential_size_problems(credentials: Mapping[str, str]) -> list[FieldProble
     return problems
 
 
+def stored_attributes(connection: Connection) -> dict[str, Any]:
+    """The attributes a stored connection holds besides its keys (the repository writes exactly these)."""
+    return {
+        "id": connection.id,
+        "orgId": connection.org_id,
+        "name": connection.name,
+        "platform": connection.platform.value,
+        "direction": connection.direction.value,
+        "config": connection.config,
+        "status": connection.status.value,
+        "createdAt": connection.created_at,
+        "updatedAt": connection.updated_at,
+        "lastTestedAt": connection.last_tested_at,
+        "lastError": connection.last_error,
+        "version": connection.version,
+        "hasCredentials": connection.has_credentials,
+    }
+
+
 def record_bytes(connection: Connection) -> int:
     """The record's size as DynamoDB counts it (the attributes the repository writes from it)."""
-    return item_bytes(
-        {
-            "id": connection.id,
-            "orgId": connection.org_id,
-            "name": connection.name,
-            "platform": connection.platform.value,
-            "direction": connection.direction.value,
-            "config": connection.config,
-            "status": connection.status.value,
-            "createdAt": connection.created_at,
-            "updatedAt": connection.updated_at,
-            "lastTestedAt": connection.last_tested_at,
-            "version": connection.version,
-            "hasCredentials": connection.has_credentials,
-        }
-    )
+    return item_bytes(stored_attributes(connection))
 
 
 def record_size_problems(connection: Connection) -> list[FieldProblem]:

@@ -24,6 +24,7 @@ from connections.adapters.dynamodb.table_client import (
 )
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
+from connections.domain.connection_size import stored_attributes
 from connections.domain.errors import ConcurrentModification, ConnectionLimitReached, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
@@ -36,24 +37,6 @@ _RECORD_ATTRIBUTES = (
     "lastTestedAt, lastError, version, hasCredentials, activeSyncRunId, activePushRunId"
 )
 _RECORD_NAMES = {"#name": "name", "#status": "status"}
-
-
-def _record(connection: Connection) -> dict[str, Any]:
-    return {
-        "id": connection.id,
-        "orgId": connection.org_id,
-        "name": connection.name,
-        "platform": connection.platform.value,
-        "direction": connection.direction.value,
-        "config": connection.config,
-        "status": connection.status.value,
-        "createdAt": connection.created_at,
-        "updatedAt": connection.updated_at,
-        "lastTestedAt": connection.last_tested_at,
-        "lastError": connection.last_error,
-        "version": connection.version,
-        "hasCredentials": connection.has_credentials,
-    }
 
 
 def _connection(item: dict[str, Any]) -> Connection:
@@ -128,7 +111,7 @@ class DynamoConnectionRepository(TableRepository):
         max_per_org: int,
         idempotency: IdempotencyClaim | None = None,
     ) -> None:
-        item = connection_key(connection.org_id, connection.id) | to_item(_record(connection))
+        item = connection_key(connection.org_id, connection.id) | to_item(stored_attributes(connection))
         if encrypted_credentials is not None:
             item[_CIPHERTEXT] = {"B": encrypted_credentials}
         actions: list[dict[str, Any]] = [
@@ -164,7 +147,7 @@ class DynamoConnectionRepository(TableRepository):
             raise
 
     def replace(self, connection: Connection, expected_version: int, encrypted_credentials: bytes | None) -> None:
-        record = _record(connection)
+        record = stored_attributes(connection)
         removed = [name for name in ("lastTestedAt", "lastError") if record[name] is None]
         values = {name: value for name, value in record.items() if value is not None and name not in ("id", "orgId")}
         if encrypted_credentials is not None:

@@ -11,6 +11,7 @@ Run alone: ``.venv/bin/python bench/bench_push_batch.py`` (prints the markdown s
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -182,7 +183,7 @@ def measure() -> None:
         apis = {}
         for platform in PLATFORMS:
             platform.fake = platform.fake_class(servers.enter_context(FakeHttpServer()))
-            api = apis[platform.name] = Api(gateway, lambda org=platform.org_id: issuer.token(org))
+            api = apis[platform.name] = Api(gateway, functools.partial(issuer.token, platform.org_id))
             platform.topic_ids = [
                 api.expect(201, "POST", "/api/topics", {"topic_name": f"Bench audience {number}"})["id"]
                 for number in range(SEGMENTS)

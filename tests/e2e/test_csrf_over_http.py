@@ -5,6 +5,7 @@ allowed front end works; bearer callers are unaffected."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def client(local_stack: LocalStack) -> httpx.Client:
+def client(local_stack: LocalStack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=local_stack.base_url, timeout=30) as http:
         yield http
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.integration.conftest import ApiClient, inbound_connection
@@ -166,14 +168,14 @@ UNKNOWN_ROLES = [None, "", "Admin", "ORG:MEMBER", "org:billing", "guest", 7]
 def session_token(issuer: SessionTokenIssuer, role: object, version: int) -> str:
     """A session in org_a whose role claim is ``role`` (None: no role claim at all)."""
     if version == 1:
-        role_claim = {} if role is None else {"org_role": role}
+        role_claim: dict[str, Any] = {} if role is None else {"org_role": role}
         return issuer.token(None, org_id="org_a", v=1, **role_claim)
     organisation = {"id": "org_a", "slg": "org-a"} | ({} if role is None else {"rol": role})
     return issuer.token(None, o=organisation)
 
 
 @pytest.mark.parametrize("version", [2, 1])
-@pytest.mark.parametrize("role", WRITING_ROLES + READING_ROLES + UNKNOWN_ROLES, ids=repr)
+@pytest.mark.parametrize("role", [*WRITING_ROLES, *READING_ROLES, *UNKNOWN_ROLES], ids=repr)
 def test_role_matrix(api: ApiClient, token_issuer: SessionTokenIssuer, role: object, version: int) -> None:
     token = session_token(token_issuer, role, version)
     name = f"Role check {role!r} v{version}"

@@ -3,7 +3,7 @@ inside the deadline, with the outcome recorded on the connection and no secret a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,7 +21,7 @@ from tests.fakes.platforms import (
 )
 from tests.integration.conftest import ApiClient
 
-FAKES = {
+FAKES: dict[str, Callable[..., Any]] = {
     "liveramp": liveramp_fake,
     "tradedesk": tradedesk_fake,
     "indexexchange": indexexchange_fake,

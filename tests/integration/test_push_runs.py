@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,7 +31,7 @@ SEGMENT_NAMES = [
     "Home Buyers",
 ]
 # platform -> (fake factory, path the fake counts creates on)
-PLATFORMS = {
+PLATFORMS: dict[str, tuple[Callable[..., Any], tuple[str, str]]] = {
     "liveramp": (liveramp_fake, ("POST", LIVERAMP_SEGMENTS_PATH)),
     "tradedesk": (tradedesk_fake, ("POST", TTD_ELEMENTS_PATH)),
     "indexexchange": (indexexchange_fake, ("POST", IX_SEGMENTS_PATH)),
@@ -76,7 +76,7 @@ def push_all(api: ApiClient, connection_id: str, topic_ids: list[str], **options
     assert started.status == 200, started.text
     run_id = started.json()["runId"]
     base = f"/api/connections/{connection_id}/push/run/{run_id}"
-    batches = []
+    batches: list[dict] = []
     for _ in range(100):
         status = api.get(f"{base}/status").json()
         if status["status"] != "running":

@@ -34,7 +34,7 @@ def run_sync(api: ApiClient, connection_id: str, max_calls: int = 200) -> tuple[
     started = api.post(f"/api/connections/{connection_id}/sync/run")
     assert started.status == 200, started.text
     run_id = started.json()["runId"]
-    pages = []
+    pages: list[dict] = []
     for _ in range(max_calls):
         status = api.get(f"/api/connections/{connection_id}/sync/run/{run_id}/status").json()
         if status["status"] != "running":
@@ -253,7 +253,7 @@ def test_items_path_missing_is_reported(sync_api: ApiClient) -> None:
 
 
 def _finish(api: ApiClient, base: str, run_id: str) -> tuple[dict, list[dict]]:
-    pages = []
+    pages: list[dict] = []
     for _ in range(50):
         status = api.get(f"{base}/{run_id}/status").json()
         if status["status"] != "running":

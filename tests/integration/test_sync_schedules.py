@@ -4,6 +4,7 @@ it (moto's Scheduler), and a failure part-way leaves the record and the schedule
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pytest
@@ -224,7 +225,11 @@ class FlakySchedules(EventBridgeSyncSchedules):
         super().remove(*args, **kwargs)
 
 
-def service(resources: LocalResources, store_fails: set[str] = frozenset(), scheduler_fails: set[str] = frozenset()):
+def service(
+    resources: LocalResources,
+    store_fails: AbstractSet[str] = frozenset(),
+    scheduler_fails: AbstractSet[str] = frozenset(),
+):
     from connections.wiring import credential_cipher
 
     repository = FailingRepository(set(store_fails))

@@ -166,7 +166,7 @@ class ScheduledSyncStack:
 
     def create_connection(self, org_id: str, config: dict[str, Any]) -> str:
         """An inbound custom API connection (session caller), with the catalogue's credentials."""
-        from connections.domain.access import AuthType, Caller
+        from connections.domain.access import AuthType, Caller, OrgRole
         from connections.domain.connection import CreateConnectionRequest
         from connections.wiring import connection_service
 
@@ -178,7 +178,7 @@ class ScheduledSyncStack:
             "credentials": CATALOGUE_CREDENTIALS,
         }
         request = CreateConnectionRequest.model_validate_json(json.dumps(body))
-        caller = Caller(org_id, "user_bench", AuthType.SESSION, role="org:admin")
+        caller = Caller(org_id, "user_bench", AuthType.SESSION, role=OrgRole.ADMIN)
         return connection_service(handles_credentials=True).create(caller, request).id
 
     def fire(self, org_id: str, connection_id: str, scheduled_time: str | None = None) -> dict[str, Any]:

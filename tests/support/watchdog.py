@@ -47,4 +47,4 @@ def finishes(call: Callable[[], T], limit: float = LIMIT_SECONDS) -> T:
         receiver.close()
     if status == "error":
         raise AssertionError(f"call raised in the watchdog child:\n{value}")
-    return value  # type: ignore[no-any-return]
+    return value

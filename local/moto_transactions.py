@@ -11,6 +11,7 @@ stack and the test suite; never part of the deployed code.
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from typing import Any
 
@@ -85,6 +86,7 @@ def apply() -> None:
         shim = _TableCopiesSkipped(Table)
         original = models.DynamoDBBackend.transact_write_items
 
+        @functools.wraps(original)  # __wrapped__ keeps moto's own method reachable for the version check
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Any:
             touched = _touched_items(self, transact_items)
             shim.begin()

@@ -14,11 +14,12 @@ TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
-    """A YAML loader that keeps CloudFormation short tags (!Ref, !GetAtt, ...) as plain values."""
+    """The project's one YAML loader for CloudFormation: short tags (!Ref, !GetAtt, !Sub, ...) become
+    their long forms, as CloudFormation and the SAM translator read them."""
 
 
 def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if suffix == "GetAtt" and isinstance(value, str):
@@ -35,7 +36,7 @@ _CloudFormationLoader.add_multi_constructor("!", _tag)
 
 @cache
 def load_template(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    """The template as plain data (short tags become their long forms)."""
+    """The template as plain data (short tags become their long forms); shared, so callers copy before changing it."""
     with path.open() as handle:
         return yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
 

@@ -4,13 +4,13 @@ and queues."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 
 from tests.unit.test_template import (
     ALLOWED_MANAGED_POLICIES,
-    TEMPLATE,
     actions_of,
     environment_of,
     functions,
@@ -175,10 +175,9 @@ def test_only_sams_destination_grant_reaches_the_failure_queue() -> None:
 def test_the_translated_role_may_only_send_to_the_failure_queue(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("samtranslator", reason="samtranslator comes with the lint extra (make lint)")
     from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    document = yaml_parse(TEMPLATE.read_text())
+    document = copy.deepcopy(template())  # the shared loader's long forms are what the translator reads
     for definition in document["Resources"].values():
         # Translation wants code in S3; where the code is does not change the policies.
         for uri in ("CodeUri", "ContentUri"):

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from local.sam_template import load_template
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 OPENAPI = ROOT / "openapi.yaml"
@@ -41,32 +43,8 @@ ALLOWED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAcce
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-class CloudFormationLoader(yaml.SafeLoader):
-    """SafeLoader that turns CloudFormation short tags (!Ref, !GetAtt, !Sub, ...) into long form."""
-
-
-def _construct_intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        return {"Fn::GetAtt": value.split(".", 1)}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    return {f"Fn::{tag_suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_intrinsic)
-
-
-@cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)
+    return load_template(TEMPLATE)
 
 
 @cache

@@ -116,11 +116,15 @@ class ApiGateway:
         self._source_ip = source_ip
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        """The route a request selects: the path's route of its own method before the path's ANY route."""
+        catch_all = None
         for route, pattern in self._patterns:
             found = pattern.match(path)
             if found and route.method == method.upper():
                 return route, found.groupdict()
-        return None
+            if found and route.method == "ANY" and catch_all is None:
+                catch_all = route, found.groupdict()
+        return catch_all
 
     def handle(
         self,

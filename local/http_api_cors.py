@@ -75,9 +75,16 @@ class CorsPolicy:
             answer["access-control-max-age"] = str(self.max_age)
         return answer
 
-    def apply(self, request_headers: Mapping[str, str], response_headers: dict[str, str]) -> dict[str, str]:
-        """Response headers with the function's own CORS headers replaced by the configured ones."""
+    def apply(
+        self, request_headers: Mapping[str, str], response_headers: dict[str, str], preflight: bool = False
+    ) -> dict[str, str]:
+        """Response headers with the function's own CORS headers replaced by the configured ones; for a
+        preflight a route took from the gateway (an ANY route), the configured preflight headers."""
         kept = {name: value for name, value in response_headers.items() if not name.startswith("access-control-")}
+        if preflight:
+            # Assumption (AWS documents only that integration CORS headers are ignored and the configured
+            # ones added): an integration's answer to a preflight carries the gateway's preflight headers.
+            return kept | self.preflight_headers(request_headers)
         origin = self._allowed_origin(request_headers.get("origin"))
         if origin is None:
             return kept

@@ -75,9 +75,20 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
             self._send(_message(413, "Request Entity Too Large"))
             return
         response = self._answer(url.path, url.query, headers, body)
-        if self.server.cors is not None and not self.server.cors.is_preflight(self.command, headers):
-            response.headers = self.server.cors.apply(headers, response.headers)
+        cors = self.server.cors
+        if cors is not None and not self._gateway_answers_preflight(url.path, headers):
+            response.headers = cors.apply(headers, response.headers, preflight=cors.is_preflight(self.command, headers))
         self._send(response)
+
+    def _gateway_answers_preflight(self, path: str, headers: dict[str, str]) -> bool:
+        # API Gateway answers a preflight itself only where no route of the path takes OPTIONS (an
+        # OPTIONS or ANY route); otherwise the preflight goes through the authorizer to that function.
+        cors = self.server.cors
+        return (
+            cors is not None
+            and cors.is_preflight(self.command, headers)
+            and self.server.gateway.match("OPTIONS", path) is None
+        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _dispatch
 
@@ -90,7 +101,7 @@ class _ApiRequestHandler(BaseHTTPRequestHandler):
 
     def _answer(self, path: str, query: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
         cors = self.server.cors
-        if cors is not None and cors.is_preflight(self.command, headers):
+        if cors is not None and self._gateway_answers_preflight(path, headers):
             return GatewayResponse(204, cors.preflight_headers(headers), b"")
         if self.command == "GET" and path in self.server.static_routes:
             return GatewayResponse(200, {"content-type": _JSON}, self.server.static_routes[path])

@@ -230,14 +230,15 @@ def test_chunked_request_body_reaches_the_function(base_url: str, local_stack: L
 @pytest.mark.parametrize(
     ("method", "target"),
     [
-        ("TRACE", "/api/connections"),
+        ("TRACE", "/api/nothing-here"),
         ("CONNECT", "127.0.0.1:443"),
-        ("PROPFIND", "/api/connections"),
-        ("PUT", "/api/connections"),
+        ("PROPFIND", "/api/nothing-here"),
+        ("PUT", "/api/nothing-here"),
     ],
 )
 def test_unmatched_methods_are_the_gateways_json_404(local_stack: LocalStack, method: str, target: str) -> None:
-    # API Gateway's HTTP API answers a method no route has with its JSON 404, never an HTML 501.
+    # API Gateway's HTTP API answers a request no route takes with its JSON 404, never an HTML 501
+    # (a method an API path lacks is the API's 405: tests/e2e/test_methods_over_http.py).
     connection = http.client.HTTPConnection("127.0.0.1", local_stack.api_port, timeout=10)
     try:
         connection.request(method, target, headers=bearer(local_stack.dev_api_key))

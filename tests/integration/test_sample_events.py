@@ -47,6 +47,14 @@ EXPECTED_STATUS = {
     "GetPushStatusFunction": 200,
     "CancelPushRunFunction": 200,
     "ListActivationsFunction": 200,
+    "MethodNotAllowedFunction": 405,
+}
+# Samples whose answer is an error on purpose, and the answer they must give.
+EXPECTED_ERROR: dict[str, tuple[dict[str, Any], str]] = {
+    "MethodNotAllowedFunction": (
+        {"error": "Method PUT is not allowed on /api/connections/{id}"},
+        "DELETE, GET, PATCH",
+    ),
 }
 # Samples that name a run need it to exist; starting a run needs the connection free.
 NEEDS_RUN = {"ProcessSyncPageFunction", "GetSyncStatusFunction", "CancelSyncRunFunction"}
@@ -278,7 +286,10 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
 
     assert result["statusCode"] == EXPECTED_STATUS[function_id], result["body"]
     body = json.loads(result["body"])
-    assert "error" not in body, body
+    if function_id in EXPECTED_ERROR:
+        assert (body, result["headers"]["Allow"]) == EXPECTED_ERROR[function_id]
+    else:
+        assert "error" not in body, body
     assert result["headers"]["Content-Type"] == "application/json"
     if function_id in EXPECTED_PUSH_BODY:
         assert EXPECTED_PUSH_BODY[function_id](body), body

@@ -153,7 +153,18 @@ def actions_on(function: dict[str, Any], prefix: str) -> set[str]:
 
 
 def template_routes() -> set[tuple[str, str]]:
-    return {route for function in functions().values() for route in routes_of(function)}
+    """The API's operations: every route but the ANY routes that answer the methods a path lacks."""
+    return {route for function in functions().values() for route in routes_of(function) if route[0] != "ANY"}
+
+
+def catch_all_routes() -> dict[str, str]:
+    """Path -> function id of every ANY route."""
+    return {
+        path: function_id
+        for function_id, function in functions().items()
+        for method, path in routes_of(function)
+        if method == "ANY"
+    }
 
 
 FUNCTION_IDS = sorted(functions())
@@ -194,6 +205,44 @@ def test_openapi_session_only_routes_do_not_accept_api_keys() -> None:
                 assert "apiKey" in schemes and operation["x-scopes"], f"{method.upper()} {path}"
 
 
+def test_every_path_has_one_catch_all_route_to_the_method_not_allowed_function() -> None:
+    """A method a path lacks is 405 with Allow (API Gateway alone answers 404), on exactly the API's paths."""
+    catch_all = catch_all_routes()
+    any_routes = [route for function in functions().values() for route in routes_of(function) if route[0] == "ANY"]
+
+    assert set(catch_all) == set(openapi()["paths"]) == {path for _, path in template_routes()}
+    assert len(any_routes) == len(catch_all)
+    assert set(catch_all.values()) == {"MethodNotAllowedFunction"}
+    assert routes_of(functions()["MethodNotAllowedFunction"]) == [("ANY", path) for path in catch_all]
+
+
+def test_allow_headers_name_the_methods_openapi_yaml_documents() -> None:
+    from connections.http.method_not_allowed import allowed_methods
+
+    for path, item in openapi()["paths"].items():
+        documented = tuple(sorted(method.upper() for method in item if method in HTTP_METHODS))
+        assert allowed_methods(path) == documented, path
+
+
+def test_method_not_allowed_function_has_no_permissions_and_a_log_group() -> None:
+    function = functions()["MethodNotAllowedFunction"]
+
+    assert not list(statements_of(function))
+    assert "Environment" not in function["Properties"]
+    log_group = template()["Resources"]["MethodNotAllowedFunctionLogGroup"]["Properties"]
+    assert log_group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${MethodNotAllowedFunction}"}
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_IDS)
+def test_every_function_has_a_log_group_with_retention(function_id: str) -> None:
+    groups = {
+        spec["Properties"]["LogGroupName"]["Fn::Sub"]: spec["Properties"]
+        for spec in resources_of_type("AWS::Logs::LogGroup").values()
+        if isinstance(spec["Properties"].get("LogGroupName"), dict)
+    }
+    assert groups[f"/aws/lambda/${{{function_id}}}"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
 def test_openapi_access_is_what_the_resolver_enforces() -> None:
     """x-scopes and x-session-only document the shared resolver's route table, which refuses unlisted routes."""
     from connections.http.route_access import ROUTE_ACCESS
@@ -222,7 +271,10 @@ def test_function_has_sample_event(function_id: str) -> None:
         assert event["routeKey"] in {f"{method} {route}" for method, route in routes}
         assert event["requestContext"]["routeKey"] == event["routeKey"]
         method, route = event["routeKey"].split(" ", 1)
-        assert event["requestContext"]["http"]["method"] == method
+        if method == "ANY":  # a method the path has no route of its own for
+            assert (event["requestContext"]["http"]["method"], route) not in template_routes()
+        else:
+            assert event["requestContext"]["http"]["method"] == method
         assert event["requestContext"]["stage"] == "$default"
         expected_path = route.format(**event.get("pathParameters", {}))
         assert event["rawPath"] == event["requestContext"]["http"]["path"] == expected_path

@@ -188,10 +188,10 @@ def run() -> str:
 
 def _measure_all() -> list[Measured]:
     from local.api_gateway import AUTHORIZER_DIR, ApiGateway, LambdaContextStub, load_handler
+    from local.dev_keys import SigningKey
     from local.provision import provision
-    from tests.support.session_tokens import SessionTokenIssuer
 
-    issuer = SessionTokenIssuer()
+    issuer = SigningKey.generate()
     resources = provision(TABLE_NAME)
     os.environ.update(
         {

@@ -41,6 +41,7 @@ from connections.domain.api_key_service import ApiKeyService  # noqa: E402
 from connections.domain.connection import Connection  # noqa: E402
 from connections.domain.identifiers import CONNECTION_PREFIX, new_id  # noqa: E402
 from connections.domain.platforms import ConnectionStatus, Direction, Platform  # noqa: E402
+from local.dev_keys import SigningKey  # noqa: E402
 from local.dev_stack import (  # noqa: E402
     HOST,
     DevPorts,
@@ -53,7 +54,6 @@ from local.dev_stack import (  # noqa: E402
 from local.provision import LocalResources  # noqa: E402
 from local.sam_template import functions  # noqa: E402
 from tests.fakes.http_server import FakeHttpServer, FakeResponse  # noqa: E402
-from tests.support.session_tokens import SessionTokenIssuer  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_COLD_RUNS") or 7)
 EVENTS_DIR = PROJECT_ROOT / "events"
@@ -300,7 +300,7 @@ def build_targets(
 ) -> tuple[Target, list[Target], dict[str, str]]:
     """The baseline and every template function (the authorizer twice: API key and session), and the
     functions left out with the reason."""
-    issuer = SessionTokenIssuer()
+    issuer = SigningKey.generate()
     base = base_environment(workdir)
 
     def environment_of(function_id: str, calls_out: bool = False) -> dict[str, str]:

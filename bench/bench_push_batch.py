@@ -163,11 +163,11 @@ def measure() -> None:
 
     from local import moto_transactions
     from local.api_gateway import ApiGateway
+    from local.dev_keys import SigningKey
     from local.provision import provision
-    from tests.support.session_tokens import SessionTokenIssuer
 
     moto_transactions.apply()
-    issuer = SessionTokenIssuer()
+    issuer = SigningKey.generate()
     with mock_aws(), ExitStack() as servers:
         resources = provision(TABLE_NAME)
         os.environ.update(

@@ -281,12 +281,12 @@ def measure() -> Results:
 
     from local import moto_transactions
     from local.api_gateway import ApiGateway
+    from local.dev_keys import SigningKey
     from local.provision import provision
-    from tests.support.session_tokens import SessionTokenIssuer
 
     moto_transactions.apply()
     rng = random.Random(SEED)
-    issuer = SessionTokenIssuer()
+    issuer = SigningKey.generate()
     measured = {(size, variant): Measurement() for size in PAGE_SIZES for variant in VARIANTS}
     with mock_aws(), ExitStack() as servers:
         resources = provision(TABLE_NAME)

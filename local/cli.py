@@ -130,7 +130,7 @@ def serve(ports: DevPorts) -> None:
         except OSError as error:
             raise dev_stack.DevStackError(f"Cannot listen on {ports.api_url} ({error.strerror}); set PORT") from None
         api_key = issue_api_key(DEV_ORG, DEV_SCOPES, "make dev")
-        token = dev_keys.session_token(signing_key, DEV_ORG, DEV_USER, "admin", DEV_TOKEN_TTL_SECONDS)
+        token = signing_key.token(DEV_ORG, DEV_USER, "admin", DEV_TOKEN_TTL_SECONDS)
         scheduled = _start_scheduled_syncs(resources)
         print(_banner(ports, api_key, token, reused_moto, origins, scheduled.describe()), flush=True)
         # Explicit handlers: a shell starts background jobs with SIGINT ignored.
@@ -254,7 +254,7 @@ def _run(args: argparse.Namespace, ports: DevPorts) -> None:
         print(issue_api_key(args.org, args.scopes, args.name, args.expires_in_days))
     elif args.command == "session-token":
         ttl_seconds = args.ttl_minutes * 60
-        print(dev_keys.session_token(dev_keys.signing_key(), args.org, args.user, args.role, ttl_seconds))
+        print(dev_keys.signing_key().token(args.org, args.user, args.role, ttl_seconds))
     elif args.command == "invoke":
         print(json.dumps(invoke(ports, args.function, args.event), indent=2, default=str))
     elif args.command == "trigger-sync":

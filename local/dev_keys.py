@@ -1,7 +1,8 @@
 """The local stand-in for Clerk: an RSA key pair kept under ``.local/``, its JWKS, and session tokens.
 
 The key pair is created once and reused, so tokens stay valid across restarts of the dev server.
-``CONNECTIONS_DEV_DIR`` moves the directory (the end-to-end tests use a temporary one).
+``CONNECTIONS_DEV_DIR`` moves the directory (the end-to-end tests use a temporary one). Tests and
+benchmarks that need no files sign with ``SigningKey.generate()``: the project's one token minter.
 """
 
 from __future__ import annotations
@@ -43,6 +44,19 @@ class SigningKey:
     private_key: rsa.RSAPrivateKey
     kid: str
 
+    @classmethod
+    def generate(cls) -> SigningKey:
+        """A new key held in memory only (its ``public_pem`` goes into ``CLERK_JWT_KEY``)."""
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return cls(private_key, _thumbprint(private_key))
+
+    @property
+    def public_pem(self) -> str:
+        public_key = self.private_key.public_key()
+        return public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
     def public_jwk(self) -> dict[str, str]:
         numbers = self.private_key.public_key().public_numbers()
         return {
@@ -58,6 +72,35 @@ class SigningKey:
         """The key set the authorizer fetches from ``CLERK_JWKS_URL``."""
         return {"keys": [self.public_jwk()]}
 
+    def token(
+        self,
+        org: str | None,
+        user_id: str = "user_dev",
+        role: str = "admin",
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        **claims: Any,
+    ) -> str:
+        """A Clerk v2 session JWT for ``user_id`` acting in ``org`` with ``role`` (``admin`` or ``org:admin``).
+
+        ``org`` None leaves out the organisation claim; ``claims`` add or replace claims (v1 tokens,
+        a foreign ``azp``, an ``iss``), and a claim given as None is left out."""
+        now = int(time.time())
+        payload: dict[str, Any] = {
+            "sub": user_id,
+            "sid": f"sess_{secrets.token_hex(12)}",
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl_seconds,
+            "azp": AUTHORIZED_PARTY,
+            "iss": SESSION_ISSUER,
+            "v": 2,
+        }
+        if org is not None:
+            payload["o"] = {"id": org, "rol": role.removeprefix("org:"), "slg": org.lower().replace("_", "-")}
+        payload.update(claims)
+        payload = {name: value for name, value in payload.items() if value is not None}
+        return jwt.encode(payload, self.private_key, algorithm="RS256", headers={"kid": self.kid})
+
 
 def _thumbprint(private_key: rsa.RSAPrivateKey) -> str:
     # RFC 7638 thumbprint: a kid that follows the key, so a replaced key file never reuses an old kid.
@@ -69,8 +112,7 @@ def _thumbprint(private_key: rsa.RSAPrivateKey) -> str:
 
 
 def _create_key_file(path: Path) -> None:
-    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = private_key.private_bytes(
+    pem = SigningKey.generate().private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,26 +137,3 @@ def signing_key(directory: Path | None = None) -> SigningKey:
     if not isinstance(private_key, rsa.RSAPrivateKey):
         raise ValueError(f"{path} does not hold an RSA private key")
     return SigningKey(private_key, _thumbprint(private_key))
-
-
-def session_token(
-    key: SigningKey,
-    org_id: str,
-    user_id: str = "user_dev",
-    role: str = "admin",
-    ttl_seconds: int = DEFAULT_TTL_SECONDS,
-) -> str:
-    """A Clerk v2 session JWT for ``user_id`` acting in ``org_id`` with ``role`` (``admin`` or ``org:admin``)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": user_id,
-        "sid": f"sess_{secrets.token_hex(12)}",
-        "iat": now,
-        "nbf": now,
-        "exp": now + ttl_seconds,
-        "azp": AUTHORIZED_PARTY,
-        "iss": SESSION_ISSUER,
-        "v": 2,
-        "o": {"id": org_id, "rol": role.removeprefix("org:"), "slg": org_id.lower().replace("_", "-")},
-    }
-    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from local.dev_keys import SigningKey
 from tests.integration.conftest import ApiClient, inbound_connection
-from tests.support.session_tokens import SessionTokenIssuer
 
 
 def test_no_credentials_is_401_in_the_api_error_format(api: ApiClient) -> None:
@@ -29,7 +29,7 @@ def test_invalid_credentials_are_401(api: ApiClient, authorization: str) -> None
     assert set(response.json()) == {"error"}
 
 
-def test_session_cookie_is_accepted(api: ApiClient, token_issuer: SessionTokenIssuer) -> None:
+def test_session_cookie_is_accepted(api: ApiClient, token_issuer: SigningKey) -> None:
     cookie = f"theme=dark; __session={token_issuer.token('org_a')}"
 
     response = api.get("/api/connections", headers={"Cookie": cookie}, anonymous=True)
@@ -38,8 +38,8 @@ def test_session_cookie_is_accepted(api: ApiClient, token_issuer: SessionTokenIs
     assert response.json() == []
 
 
-def test_session_token_checks(api: ApiClient, token_issuer: SessionTokenIssuer) -> None:
-    other_key = SessionTokenIssuer()
+def test_session_token_checks(api: ApiClient, token_issuer: SigningKey) -> None:
+    other_key = SigningKey.generate()
     cases = {
         "expired": (token_issuer.token("org_a", ttl_seconds=-60), 401, "Session token has expired"),
         "foreign signature": (other_key.token("org_a"), 401, "Invalid session token"),
@@ -53,7 +53,7 @@ def test_session_token_checks(api: ApiClient, token_issuer: SessionTokenIssuer) 
         assert fragment in response.json()["error"], name
 
 
-def test_v1_claims_are_read(api: ApiClient, token_issuer: SessionTokenIssuer) -> None:
+def test_v1_claims_are_read(api: ApiClient, token_issuer: SigningKey) -> None:
     token = token_issuer.token(None, org_id="org_a", org_role="org:admin")
 
     created = api.post("/api/connections", inbound_connection(), token=token)
@@ -115,7 +115,7 @@ def test_api_keys_are_stored_only_as_digests(api: ApiClient, issue_api_key, aws)
     assert len(key.removeprefix("txadv_")) >= 43  # 32 random bytes, base64url
 
 
-def test_viewers_may_only_read(api: ApiClient, token_issuer: SessionTokenIssuer) -> None:
+def test_viewers_may_only_read(api: ApiClient, token_issuer: SigningKey) -> None:
     connection_id = api.post("/api/connections", inbound_connection()).json()["id"]
     viewer = token_issuer.token("org_a", user_id="user_viewer", role="viewer")
 
@@ -130,9 +130,7 @@ def test_viewers_may_only_read(api: ApiClient, token_issuer: SessionTokenIssuer)
     assert writes[0].json() == {"error": "Your organisation role is read-only"}
 
 
-def test_another_organisations_connection_is_404(
-    api: ApiClient, token_issuer: SessionTokenIssuer, issue_api_key
-) -> None:
+def test_another_organisations_connection_is_404(api: ApiClient, token_issuer: SigningKey, issue_api_key) -> None:
     mine = api.post("/api/connections", inbound_connection()).json()["id"]
     other_session = token_issuer.token("org_b", user_id="user_b")
     other_key = issue_api_key("org_b", "sync")
@@ -165,7 +163,7 @@ READING_ROLES = ["org:viewer", "viewer"]
 UNKNOWN_ROLES = [None, "", "Admin", "ORG:MEMBER", "org:billing", "guest", 7]
 
 
-def session_token(issuer: SessionTokenIssuer, role: object, version: int) -> str:
+def session_token(issuer: SigningKey, role: object, version: int) -> str:
     """A session in org_a whose role claim is ``role`` (None: no role claim at all)."""
     if version == 1:
         role_claim: dict[str, Any] = {} if role is None else {"org_role": role}
@@ -176,7 +174,7 @@ def session_token(issuer: SessionTokenIssuer, role: object, version: int) -> str
 
 @pytest.mark.parametrize("version", [2, 1])
 @pytest.mark.parametrize("role", [*WRITING_ROLES, *READING_ROLES, *UNKNOWN_ROLES], ids=repr)
-def test_role_matrix(api: ApiClient, token_issuer: SessionTokenIssuer, role: object, version: int) -> None:
+def test_role_matrix(api: ApiClient, token_issuer: SigningKey, role: object, version: int) -> None:
     token = session_token(token_issuer, role, version)
     name = f"Role check {role!r} v{version}"
 
@@ -195,7 +193,7 @@ def test_role_matrix(api: ApiClient, token_issuer: SessionTokenIssuer, role: obj
 
 
 @pytest.mark.parametrize("role", [None, "org:billing", "Admin"], ids=repr)
-def test_unknown_roles_only_read(api: ApiClient, token_issuer: SessionTokenIssuer, role: object) -> None:
+def test_unknown_roles_only_read(api: ApiClient, token_issuer: SigningKey, role: object) -> None:
     connection_id = api.post("/api/connections", inbound_connection()).json()["id"]
     token = session_token(token_issuer, role, 2)
 

@@ -71,7 +71,7 @@ class LocalStack:
         self, org_id: str, user_id: str = "user_e2e", role: str = "admin", ttl_seconds: int = 3600
     ) -> str:
         """A session JWT the stack's authorizer accepts (role ``admin``, ``member``, ``viewer``...)."""
-        return dev_keys.session_token(self._signing_key, org_id, user_id, role, ttl_seconds)
+        return self._signing_key.token(org_id, user_id, role, ttl_seconds)
 
     def api_key(self, org_id: str, scopes: str = ALL_SCOPES, name: str = "e2e", expires_at: str | None = None) -> str:
         """A new API key stored in the stack's table (``expires_at`` an API timestamp, may be past)."""

@@ -15,20 +15,20 @@ import pytest
 from moto import mock_aws
 
 from local.api_gateway import ApiGateway
+from local.dev_keys import SigningKey
 from local.lambda_container import reset_container_state
 from local.provision import LocalResources, provision
-from tests.support.session_tokens import SessionTokenIssuer
 
 TABLE_NAME = "connections-test"
 
 
 @pytest.fixture(scope="session")
-def token_issuer() -> SessionTokenIssuer:
-    return SessionTokenIssuer()
+def token_issuer() -> SigningKey:
+    return SigningKey.generate()
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, token_issuer: SessionTokenIssuer) -> Iterator[LocalResources]:
+def aws(monkeypatch: pytest.MonkeyPatch, token_issuer: SigningKey) -> Iterator[LocalResources]:
     with mock_aws():
         resources = provision(TABLE_NAME)
         monkeypatch.setenv("TABLE_NAME", resources.table_name)
@@ -100,7 +100,7 @@ def gateway() -> ApiGateway:
 
 
 @pytest.fixture
-def api(aws: LocalResources, gateway: ApiGateway, token_issuer: SessionTokenIssuer) -> ApiClient:
+def api(aws: LocalResources, gateway: ApiGateway, token_issuer: SigningKey) -> ApiClient:
     """A client signed in as an admin of org_a."""
     return ApiClient(gateway, token_issuer.token("org_a"))
 

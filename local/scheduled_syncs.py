@@ -231,6 +231,7 @@ class LocalScheduler:
 
     def _due(self, schedule: dict[str, Any], now: datetime) -> datetime | None:
         from connections.domain.schedule_expression import InvalidScheduleExpression, ScheduleExpression
+        from local.cron_matching import fires
 
         modified = _utc(schedule.get("LastModificationDate") or schedule.get("CreationDate") or now)
         key = (schedule["Name"], modified.isoformat())
@@ -250,7 +251,7 @@ class LocalScheduler:
         minute = max(_minute(last) + timedelta(minutes=1), _minute(now) - MAX_CRON_CATCH_UP)
         due = None
         while minute <= now:
-            if expression.cron.matches(minute):
+            if fires(expression.cron, minute):
                 due = minute
             minute += timedelta(minutes=1)
         self._last[key] = _minute(now)

@@ -13,17 +13,15 @@ The whole text must match (``fullmatch``: "rate(1 hour)\n" is refused, where "$"
 only ASCII is read: ``str.isdigit`` and ``int`` also take "²", Arabic-Indic and full-width digits, and
 ``str.upper`` turns "\\u017fun" (long s) into "SUN", none of which EventBridge accepts.
 
-``matches`` tells whether a cron expression fires in a given minute; the local scheduler loop uses it.
+A parsed cron expression keeps what its day fields say (listed days, ``L``, ``W``, ``#``) as data;
+when it fires is EventBridge's business, and the local runner's (local/cron_matching.py).
 """
 
 from __future__ import annotations
 
-import calendar
 import itertools
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 MAX_EXPRESSION_LENGTH = 256
 MIN_INTERVAL_MINUTES = 15
@@ -64,8 +62,6 @@ _MONTH = _Field("month", 1, 12, _MONTH_NAMES)
 _DAY_OF_WEEK = _Field("day-of-week", 1, 7, _DAY_NAMES)
 _YEAR = _Field("year", 1970, 2199, {})
 
-DayRule = Callable[[datetime], bool]
-
 
 def _value(text: str, spec: _Field) -> int:
     number = spec.names.get(text.upper()) if spec.names else None
@@ -104,57 +100,49 @@ def _values(field: str, spec: _Field) -> frozenset[int]:
     return frozenset(selected)
 
 
-def _last_day(moment: datetime) -> int:
-    return calendar.monthrange(moment.year, moment.month)[1]
+@dataclass(frozen=True)
+class DayOfMonth:
+    """A day-of-month field: the listed ``days``, ``L`` (``last``: the month's last day) or ``nW``
+    (``nearest_weekday``: the weekday nearest day n, within the month)."""
+
+    days: frozenset[int] = frozenset()
+    last: bool = False
+    nearest_weekday: int | None = None
 
 
-def _aws_weekday(moment: datetime) -> int:
-    return (moment.weekday() + 1) % 7 + 1
+@dataclass(frozen=True)
+class DayOfWeek:
+    """A day-of-week field, 1 (Sunday) to 7 (Saturday): the listed ``weekdays``, ``dL`` (``last``: the
+    month's last weekday d) or ``d#n`` (``nth``: its nth, 1 to 5)."""
+
+    weekdays: frozenset[int] = frozenset()
+    last: bool = False
+    nth: int | None = None
 
 
-def _nearest_weekday(day: int) -> DayRule:
-    """``15W``: the weekday nearest the 15th, within the same month."""
-
-    def rule(moment: datetime) -> bool:
-        last = _last_day(moment)
-        target = min(day, last)
-        weekday = datetime(moment.year, moment.month, target, tzinfo=UTC).weekday()
-        if weekday == 5:  # Saturday: the Friday before, or the Monday after on the 1st
-            target = target - 1 if target > 1 else target + 2
-        elif weekday == 6:  # Sunday: the Monday after, or the Friday before on the last day
-            target = target + 1 if target < last else target - 2
-        return moment.day == target
-
-    return rule
-
-
-def _day_of_month_rule(field: str) -> DayRule | None:
+def _day_of_month(field: str) -> DayOfMonth | None:
     if field == "?":
         return None
     if field == "L":
-        return lambda moment: moment.day == _last_day(moment)
+        return DayOfMonth(last=True)
     if field.endswith("W"):
-        day = _value(field[:-1], _DAY_OF_MONTH)
-        return _nearest_weekday(day)
-    days = _values(field, _DAY_OF_MONTH)
-    return lambda moment: moment.day in days
+        return DayOfMonth(nearest_weekday=_value(field[:-1], _DAY_OF_MONTH))
+    return DayOfMonth(days=_values(field, _DAY_OF_MONTH))
 
 
-def _day_of_week_rule(field: str) -> DayRule | None:
+def _day_of_week(field: str) -> DayOfWeek | None:
     if field == "?":
         return None
     if field.endswith("L"):
         weekday = _value(field[:-1], _DAY_OF_WEEK) if field != "L" else 7
-        return lambda moment: _aws_weekday(moment) == weekday and moment.day + 7 > _last_day(moment)
+        return DayOfWeek(weekdays=frozenset({weekday}), last=True)
     if "#" in field:
         day_text, _, nth_text = field.partition("#")
         weekday = _value(day_text, _DAY_OF_WEEK)
         if nth_text not in ("1", "2", "3", "4", "5"):
             raise InvalidScheduleExpression("cron day-of-week '#' must be followed by 1 to 5")
-        nth = int(nth_text)
-        return lambda moment: _aws_weekday(moment) == weekday and (moment.day - 1) // 7 + 1 == nth
-    weekdays = _values(field, _DAY_OF_WEEK)
-    return lambda moment: _aws_weekday(moment) in weekdays
+        return DayOfWeek(weekdays=frozenset({weekday}), nth=int(nth_text))
+    return DayOfWeek(weekdays=_values(field, _DAY_OF_WEEK))
 
 
 def _check_minute_spacing(minutes: frozenset[int]) -> None:
@@ -170,24 +158,14 @@ def _check_minute_spacing(minutes: frozenset[int]) -> None:
 
 @dataclass(frozen=True)
 class CronSchedule:
-    """A parsed ``cron(...)`` expression."""
+    """A parsed ``cron(...)`` expression (UTC); exactly one of the two day fields is set, the other was ``?``."""
 
     minutes: frozenset[int]
     hours: frozenset[int]
     months: frozenset[int]
     years: frozenset[int]
-    day_rule: DayRule
-
-    def matches(self, moment: datetime) -> bool:
-        """True when the schedule fires in the UTC minute of ``moment``."""
-        moment = moment.astimezone(UTC)
-        return (
-            moment.minute in self.minutes
-            and moment.hour in self.hours
-            and moment.month in self.months
-            and moment.year in self.years
-            and self.day_rule(moment)
-        )
+    day_of_month: DayOfMonth | None
+    day_of_week: DayOfWeek | None
 
 
 def _parse_cron(fields_text: str) -> CronSchedule:
@@ -201,14 +179,13 @@ def _parse_cron(fields_text: str) -> CronSchedule:
         raise InvalidScheduleExpression("cron needs '?' in exactly one of day-of-month and day-of-week")
     minute_values = _values(minutes, _MINUTES)
     _check_minute_spacing(minute_values)
-    day_rule = _day_of_month_rule(day_of_month) or _day_of_week_rule(day_of_week)
-    assert day_rule is not None  # exactly one of the two fields is '?'
     return CronSchedule(
         minutes=minute_values,
         hours=_values(hours, _HOURS),
         months=_values(month, _MONTH),
         years=_values(year, _YEAR),
-        day_rule=day_rule,
+        day_of_month=_day_of_month(day_of_month),
+        day_of_week=_day_of_week(day_of_week),
     )
 
 

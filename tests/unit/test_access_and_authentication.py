@@ -13,26 +13,10 @@ from connections.domain.errors import Forbidden, Unauthenticated
 from connections.http.caller_context import authorizer_context, caller_from_context, rejection_context
 from connections.http.route_access import ROUTE_ACCESS
 from connections.ports.session_verifier import SessionClaims
+from tests.fakes.key_store import InMemoryApiKeys
+from tests.fakes.session_verifiers import FixedSessions
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-class KeysByDigest:
-    def __init__(self, keys: dict[str, ApiKey]) -> None:
-        self.keys = keys
-
-    def find_by_digest(self, digest):
-        return self.keys.get(digest)
-
-
-class FixedSessions:
-    def __init__(self, claims: SessionClaims) -> None:
-        self.claims = claims
-
-    def verify(self, token):
-        if token != "good.jwt.token":
-            raise Unauthenticated("Invalid session token")
-        return self.claims
 
 
 def test_access_rules() -> None:
@@ -86,7 +70,7 @@ def test_api_key_authentication() -> None:
     expired_record = ApiKey("key_2", "org_a", "old", frozenset(), "2026-01-01T00:00:00.000Z", "2026-05-01T00:00:00Z")
     sessions = FixedSessions(SessionClaims("user_1", "org_a", "org:admin"))
     authenticator = Authenticator(
-        KeysByDigest({api_key_digest(key): record, api_key_digest(expired): expired_record}),
+        InMemoryApiKeys({api_key_digest(key): record, api_key_digest(expired): expired_record}),
         lambda: sessions,
         clock=lambda: NOW,
     )
@@ -104,7 +88,7 @@ def test_api_key_authentication() -> None:
 
 
 def test_session_without_organisation_is_forbidden() -> None:
-    authenticator = Authenticator(KeysByDigest({}), lambda: FixedSessions(SessionClaims("user_1", None, None)))
+    authenticator = Authenticator(InMemoryApiKeys({}), lambda: FixedSessions(SessionClaims("user_1", None, None)))
 
     with pytest.raises(Forbidden, match="no active organisation"):
         authenticator.authenticate("good.jwt.token")

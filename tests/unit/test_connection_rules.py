@@ -6,7 +6,6 @@ import pytest
 
 from connections.domain.access import AuthType, Caller
 from connections.domain.connection import (
-    Connection,
     ConnectionFilters,
     CreateConnectionRequest,
     UpdateConnectionRequest,
@@ -16,54 +15,10 @@ from connections.domain.connection_service import ConnectionService
 from connections.domain.credential_shapes import validate_credentials
 from connections.domain.errors import ConnectionLimitReached, InvalidInput, NotFound
 from connections.domain.platforms import Direction, Platform
+from tests.fakes.connection_store import InMemoryConnections
+from tests.fakes.credential_ciphers import ContextBoundCipher
 
 CALLER = Caller("org_a", "user_1", AuthType.SESSION)
-
-
-class InMemoryConnections:
-    """A ConnectionRepository kept in a dict, enough to test the service's rules."""
-
-    def __init__(self) -> None:
-        self.records: dict[tuple[str, str], Connection] = {}
-        self.ciphertexts: dict[str, bytes | None] = {}
-
-    def list_for_org(self, org_id):
-        return [record for (org, _), record in self.records.items() if org == org_id]
-
-    def get(self, org_id, connection_id):
-        return self.records.get((org_id, connection_id))
-
-    def create(self, connection, encrypted_credentials, max_per_org, idempotency=None):
-        if len(self.list_for_org(connection.org_id)) >= max_per_org:
-            raise ConnectionLimitReached("full")
-        self.records[(connection.org_id, connection.id)] = connection
-        self.ciphertexts[connection.id] = encrypted_credentials
-
-    def replace(self, connection, expected_version, encrypted_credentials):
-        assert self.records[(connection.org_id, connection.id)].version == expected_version
-        self.records[(connection.org_id, connection.id)] = connection
-        if encrypted_credentials is not None:
-            self.ciphertexts[connection.id] = encrypted_credentials
-
-    def delete(self, connection):
-        del self.records[(connection.org_id, connection.id)]
-
-    def get_encrypted_credentials(self, org_id, connection_id):
-        return self.ciphertexts.get(connection_id)
-
-
-class ReversingCipher:
-    """Stands in for KMS where a unit test must not touch AWS; records what it was asked."""
-
-    def __init__(self) -> None:
-        self.contexts: list[tuple[str, str]] = []
-
-    def encrypt(self, credentials, *, org_id, connection_id):
-        self.contexts.append((org_id, connection_id))
-        return repr(sorted(credentials.items())).encode()[::-1]
-
-    def decrypt(self, ciphertext, *, org_id, connection_id):
-        raise NotImplementedError
 
 
 def problems(config, platform=Platform.CUSTOM_API, direction=Direction.INBOUND) -> dict[str, str]:
@@ -105,7 +60,7 @@ def test_credential_messages_never_contain_values() -> None:
 
 
 def test_service_encrypts_with_the_new_records_context() -> None:
-    repository, cipher = InMemoryConnections(), ReversingCipher()
+    repository, cipher = InMemoryConnections(), ContextBoundCipher()
     service = ConnectionService(repository, cipher)
     request = CreateConnectionRequest.model_validate_json(
         '{"name": " Feed ", "platform": "custom_api", "direction": "inbound",'
@@ -118,13 +73,13 @@ def test_service_encrypts_with_the_new_records_context() -> None:
     assert created.name == "Feed"
     assert created.config == {"base_url": "https://a.example.com", "auth_type": "bearer"}
     assert cipher.contexts == [("org_a", created.id)]
-    assert repository.ciphertexts[created.id] is not None
+    assert repository.get_encrypted_credentials("org_a", created.id) is not None
     assert created.has_credentials
 
 
 def test_service_limit_and_org_isolation() -> None:
     repository = InMemoryConnections()
-    service = ConnectionService(repository, ReversingCipher(), max_connections=2)
+    service = ConnectionService(repository, ContextBoundCipher(), max_connections=2)
     body = '{"name": "n", "platform": "custom_api", "direction": "inbound", "config": {"base_url": "https://a.b"}}'
     request = CreateConnectionRequest.model_validate_json(body)
     first = service.create(CALLER, request)
@@ -140,7 +95,7 @@ def test_service_limit_and_org_isolation() -> None:
 
 def test_update_rejects_platform_change_and_bumps_version() -> None:
     repository = InMemoryConnections()
-    service = ConnectionService(repository, ReversingCipher())
+    service = ConnectionService(repository, ContextBoundCipher())
     body = '{"name": "n", "platform": "custom_api", "direction": "inbound", "config": {"base_url": "https://a.b"}}'
     created = service.create(CALLER, CreateConnectionRequest.model_validate_json(body))
 
@@ -150,4 +105,6 @@ def test_update_rejects_platform_change_and_bumps_version() -> None:
 
     assert renamed.name == "m"
     assert renamed.version == created.version + 1
-    assert repository.get("org_a", created.id).name == "m"
+    stored = repository.get("org_a", created.id)
+    assert stored is not None
+    assert stored.name == "m"

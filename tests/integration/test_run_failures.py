@@ -139,10 +139,14 @@ def mapper_raises(monkeypatch: pytest.MonkeyPatch, aws: LocalResources) -> Fault
 
 
 def dynamodb_fails_during_ingest(monkeypatch: pytest.MonkeyPatch, aws: LocalResources) -> FaultyDynamoDb:
-    """The topic items' batch write fails after the page's keys were claimed."""
+    """The write of the page's topics (with their keys) fails for a fault in the request, not an outage
+    (DynamoDB's server errors are a 503: test_storage_unavailable.py)."""
     from connections import wiring
 
-    client = FaultyDynamoDb("batch_write_item", "InternalServerError")
+    def writes_topics(request: dict) -> bool:
+        return f"'{TOPIC_PREFIX_SK}" in str(request)
+
+    client = FaultyDynamoDb("transact_write_items", "ValidationException", when=writes_topics)
     client.armed = True
     topics = DynamoTopicRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "topic_repository", lambda: topics)
@@ -250,7 +254,12 @@ def test_a_throttle_during_a_page_answers_503_and_releases_the_page_without_an_a
 ) -> None:
     from connections import wiring
 
-    client = FaultyDynamoDb("batch_write_item", "ProvisionedThroughputExceededException", times=1)
+    client = FaultyDynamoDb(
+        "transact_write_items",
+        "ProvisionedThroughputExceededException",
+        when=lambda request: f"'{TOPIC_PREFIX_SK}" in str(request),
+        times=1,
+    )
     topics = DynamoTopicRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "topic_repository", lambda: topics)
     connection_id = create_inbound(api, catalogue)
@@ -427,7 +436,8 @@ def dynamodb_fails_recording_outcomes(
     def records_an_outcome(request: dict) -> bool:
         return "pushedName" in request.get("ExpressionAttributeNames", {}).values()
 
-    client = FaultyDynamoDb("update_item", "InternalServerError", when=records_an_outcome)
+    # A fault, not an outage: DynamoDB's server errors answer 503 (test_storage_unavailable.py).
+    client = FaultyDynamoDb("update_item", "ValidationException", when=records_an_outcome)
     pushes = DynamoPushRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "push_repository", lambda: pushes)
     return client

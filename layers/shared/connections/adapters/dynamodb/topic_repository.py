@@ -2,9 +2,11 @@
 
 Uniqueness lives in key items next to the topics, claimed with conditional writes (never check then
 write): ``TNAME#<normalised name>`` per organisation and ``TEXT#<connection>#<external id>`` per
-connection, each pointing at its topic. A page's new topics claim their keys in transactions, then
-the topic items themselves go in with BatchWriteItem. Each key item records which writer (run page)
-claimed it, so a retried page recognises its own earlier inserts.
+connection, each pointing at its topic. A new topic goes in with its keys in one transaction (up to
+33 topics per transaction), so a key never points at a topic that was not written: a page that fails
+part-way leaves whole topics or nothing, and a later run cannot take its items for duplicates of
+topics that do not exist. Each key item records which writer (run page) claimed it, so a retried page
+recognises its own earlier inserts.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from connections.domain.topic import Topic, TopicDraft, TopicSource
 from connections.ports.topic_repository import IngestKind, IngestOutcome
 
 TOPIC_PREFIX_SK = "TOPIC#"
-# Drafts per claim transaction: at most two key items each, within the 100-item transaction limit.
-CLAIMS_PER_TRANSACTION = 50
+# DynamoDB's limits of one transaction: 100 items and 4 MB in all (topics are up to 400 KB each).
+MAX_TRANSACTION_ITEMS = 100
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024 - 64 * 1024  # some room for the request's own overhead
+KEY_ITEM_BYTES = 2 * 1024  # a key item: its key (at most ~450 bytes of text) and the topic id it points at
 ENRICHMENTS_PER_TRANSACTION = 100
 _MAX_KEY_TEXT = 400
 
@@ -150,12 +154,16 @@ class DynamoTopicRepository(TableRepository):
                 if external is not None and external["sk"]["S"] not in existing:
                     unlinked.add(index)
 
-        claimed = self._claim_keys(org_id, connection_id, drafts, new_indexes, writer, outcomes)
-        topic_items = [
-            self._topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
-            for index, topic_id in (claimed | self._missing_topics(org_id, rewrite)).items()
-        ]
-        batch_put(self.client, self._table, topic_items)
+        claimed = self._insert_new(org_id, source, connection_id, drafts, new_indexes, writer, now, outcomes)
+        # Keys claimed before topics went in with their keys could point at a topic never written.
+        batch_put(
+            self.client,
+            self._table,
+            [
+                self._topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
+                for index, topic_id in self._missing_topics(org_id, rewrite).items()
+            ],
+        )
         for index, topic_id in claimed.items():
             outcomes[index] = IngestOutcome(IngestKind.INSERTED, topic_id)
         if enrich_duplicates:
@@ -188,37 +196,36 @@ class DynamoTopicRepository(TableRepository):
             return existing[external["sk"]["S"]]
         return existing.get(_name_key(org_id, draft)["sk"]["S"])
 
-    def _claim_keys(
+    def _insert_new(
         self,
         org_id: str,
+        source: TopicSource,
         connection_id: str | None,
         drafts: Sequence[TopicDraft],
         indexes: list[int],
         writer: str,
+        now: str,
         outcomes: dict[int, IngestOutcome],
     ) -> dict[int, str]:
-        """Claim name and external-id keys for new drafts; losers of a race become duplicates."""
-        claimed: dict[int, str] = {}
+        """Insert new drafts, each topic in the same transaction as the claims of its name and external-id
+        keys; losers of a race become duplicates. Returns the inserted topic ids by draft index."""
+        inserted: dict[int, str] = {}
         pending = list(indexes)
         while pending:
-            chunk, pending = pending[:CLAIMS_PER_TRANSACTION], pending[CLAIMS_PER_TRANSACTION:]
+            chunk = self._next_chunk(connection_id, drafts, pending)
+            pending = pending[len(chunk) :]
             ids = {index: new_id(TOPIC_PREFIX) for index in chunk}
             actions, owners = [], []
             for index in chunk:
-                for key in (_name_key(org_id, drafts[index]), _external_key(org_id, connection_id, drafts[index])):
-                    if key is None:
-                        continue
-                    item = key | to_item({"topicId": ids[index], "insertedBy": writer})
-                    actions.append(
-                        {
-                            "Put": {
-                                "TableName": self._table,
-                                "Item": item,
-                                "ConditionExpression": "attribute_not_exists(pk)",
-                            }
-                        }
-                    )
-                    owners.append(index)
+                draft = drafts[index]
+                for key in (_name_key(org_id, draft), _external_key(org_id, connection_id, draft)):
+                    if key is not None:
+                        item = key | to_item({"topicId": ids[index], "insertedBy": writer})
+                        actions.append(self._put_new(item))
+                        owners.append(index)
+                topic = self._topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
+                actions.append(self._put_new(topic))
+                owners.append(index)
             try:
                 retry_transaction_conflicts(partial(self.client.transact_write_items, TransactItems=actions))
             except ClientError as error:
@@ -233,16 +240,35 @@ class DynamoTopicRepository(TableRepository):
                     raise
                 # Someone else claimed these keys meanwhile: they are duplicates; retry the rest.
                 found = self._existing_keys(org_id, connection_id, [drafts[index] for index in losers])
+                retry = [index for index in chunk if index not in losers]
                 for index in losers:
                     hit = self._hit(found, org_id, connection_id, drafts[index])
                     if hit is None:  # claimed and released again: try once more as new
-                        pending.append(index)
+                        retry.append(index)
                     else:
                         outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, hit["topicId"])
-                pending = [index for index in chunk if index not in losers] + pending
+                pending = retry + pending
                 continue
-            claimed.update(ids)
-        return claimed
+            inserted.update(ids)
+        return inserted
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    @staticmethod
+    def _next_chunk(connection_id: str | None, drafts: Sequence[TopicDraft], pending: list[int]) -> list[int]:
+        """The longest head of ``pending`` whose topics and keys fit in one transaction (at least one)."""
+        chunk: list[int] = []
+        items = size = 0
+        for index in pending:
+            draft = drafts[index]
+            keys = 2 if connection_id and draft.external_id else 1
+            grown_items, grown_size = items + keys + 1, size + keys * KEY_ITEM_BYTES + draft.stored_bytes()
+            if chunk and (grown_items > MAX_TRANSACTION_ITEMS or grown_size > MAX_TRANSACTION_BYTES):
+                break
+            chunk.append(index)
+            items, size = grown_items, grown_size
+        return chunk
 
     def _missing_topics(self, org_id: str, rewrite: dict[int, str]) -> dict[int, str]:
         if not rewrite:

@@ -74,10 +74,10 @@ class KmsCredentialCipher:
         try:
             plaintext, header = self._client.decrypt(source=ciphertext, materials_manager=self._materials)
         except (AWSEncryptionSDKClientError, InvalidTag):  # tampered, truncated or foreign ciphertext
-            raise CredentialsUnreadable("Stored credentials could not be decrypted") from None
+            raise CredentialsUnreadable() from None
         expected = encryption_context(org_id, connection_id)
         found = {key: header.encryption_context.get(key) for key in expected}
-        if found != expected:
-            raise CredentialsUnreadable("Stored credentials do not belong to this connection")
+        if found != expected:  # copied from another connection: the caller enters them again
+            raise CredentialsUnreadable()
         credentials = json.loads(plaintext)
         return {str(key): str(value) for key, value in credentials.items()}

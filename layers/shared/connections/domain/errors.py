@@ -61,12 +61,21 @@ class ConcurrentModification(Conflict):
 
 
 class CredentialsUnreadable(DomainError):
-    """Stored credentials could not be decrypted or belong to another record (never shown in detail)."""
+    """Stored credentials could not be decrypted for this connection: copied from another record, or
+    their key is gone (409). Entering the credentials again (PATCH) repairs it; never shown in detail."""
+
+    def __init__(self, message: str = "Stored credentials could not be read; enter the credentials again") -> None:
+        super().__init__(message)
 
 
 class StorageThrottled(DomainError):
     """DynamoDB throttled the request after its own retries (503 with Retry-After); nothing is wrong
     with the request, and the same call a moment later may succeed."""
+
+
+class StorageUnavailable(StorageThrottled):
+    """DynamoDB failed on its side (InternalServerError, ServiceUnavailable, a dropped connection) after
+    its own retries. Handled as a throttle: 503 with Retry-After, work released without an attempt."""
 
 
 class SyncAlreadyRunning(Conflict):

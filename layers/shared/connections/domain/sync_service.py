@@ -16,6 +16,7 @@ from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
 from connections.domain.errors import (
     Conflict,
+    CredentialsUnreadable,
     DomainError,
     InvalidInput,
     NotFound,
@@ -187,7 +188,8 @@ class SyncService:
 
     def _process_claimed(self, run: SyncRun, page: int, token: str, deadline: Deadline) -> PageOutcome:
         """Process a claimed page. Whatever fails releases the claim at once (no waiting out the lease),
-        and every failure but a throttle counts toward the page's attempts and sets ``lastError``."""
+        and every failure but a storage throttle or unreadable credentials counts toward the page's
+        attempts and sets ``lastError``."""
         try:
             return self._work_on(run, page, token, deadline)
         except StorageThrottled:
@@ -197,7 +199,12 @@ class SyncService:
             # still ends a run that is throttled for good.
             self._release(run, page, token)
             raise
-        except DomainError as failure:  # platform failures, unreadable credentials: messages safe to show
+        except CredentialsUnreadable:
+            # Released but not counted either: the page is fine, the connection's stored credentials are
+            # not. The caller gets 409, enters the credentials again (PATCH) and goes on with the run.
+            self._release(run, page, token)
+            raise
+        except DomainError as failure:  # platform failures: messages safe to show
             message = failure.message
         except Exception as failure:  # a bug or a fault below us; its text may carry item data
             log_unexpected(f"Sync page {page} of {run.id}", failure)

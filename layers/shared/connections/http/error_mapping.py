@@ -26,14 +26,16 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (Forbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    # Stored credentials this connection cannot read (copied from another one, key gone): the caller
+    # repairs it by entering the credentials again, so it is a conflict with the stored state.
+    (CredentialsUnreadable, 409),
     (PayloadTooLarge, 413),
     # A platform that failed where the API cannot answer otherwise (sync pages, pushes).
     (OutboundError, 502),
-    # Undecryptable stored credentials are our fault, not the caller's; the message stays generic.
-    (CredentialsUnreadable, 500),
     (StorageThrottled, 503),
 )
-# Seconds a caller is asked to wait after DynamoDB throttled (botocore already retried three times).
+# Seconds a caller is asked to wait after DynamoDB throttled or failed on its side (botocore already
+# retried three times).
 THROTTLED_RETRY_AFTER_SECONDS = 2
 
 

@@ -11,9 +11,15 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
-from connections.domain.errors import StorageThrottled
+from connections.domain.errors import StorageThrottled, StorageUnavailable
 
 T = TypeVar("T")
 
@@ -32,6 +38,12 @@ THROTTLING_CODES = frozenset({"ProvisionedThroughputExceededException", "Throttl
 THROTTLING_REASONS = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"})
 
 
+# What DynamoDB answers when it fails on its side (HTTP 500/503): nothing is wrong with the request.
+SERVER_ERROR_CODES = frozenset({"InternalServerError", "ServiceUnavailable", "InternalFailure"})
+# The connection to DynamoDB failed or timed out (after botocore's retries): the same, seen from here.
+CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)
+
+
 def is_throttling(error: ClientError) -> bool:
     """True when DynamoDB refused the call (or a transaction item) for throughput, not for its content."""
     if error.response.get("Error", {}).get("Code") in THROTTLING_CODES:
@@ -41,8 +53,9 @@ def is_throttling(error: ClientError) -> bool:
 
 class ThrottleTranslatingClient:
     """A DynamoDB client whose calls raise the domain's StorageThrottled instead of a throttling
-    ClientError (after botocore's own retries), so services can tell "retry in a moment" from a fault
-    without knowing botocore; every other error passes unchanged."""
+    ClientError, and StorageUnavailable instead of a server error or a failed connection (after
+    botocore's own retries), so services can tell "retry in a moment" from a fault without knowing
+    botocore; every other error passes unchanged."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
@@ -59,7 +72,11 @@ class ThrottleTranslatingClient:
             except ClientError as error:
                 if is_throttling(error):
                     raise StorageThrottled("The database is busy; retry in a moment") from error
+                if error.response.get("Error", {}).get("Code") in SERVER_ERROR_CODES:
+                    raise StorageUnavailable("The database is unavailable; retry in a moment") from error
                 raise
+            except CONNECTION_ERRORS as error:
+                raise StorageUnavailable("The database is unavailable; retry in a moment") from error
 
         return call
 

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from connections.adapters.classifier.normalisation import analyse_words
+from connections.adapters.classifier.normalisation import analyse_word
 from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode
 from connections.domain.classification import DEMOGRAPHIC, INTEREST, PURCHASE_INTENT
 
@@ -112,6 +112,12 @@ PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ),
 )
 
+# Every phrase rule's every alternative starts at a word that starts with a letter ("\\b" then a letter).
+# Said once in front of them all, this lets the phrase pass skip every other position of the word text
+# (digits, blanks, the inside of words) with one cheap test instead of trying each rule's alternatives
+# there: a run of "1 1 1 ..." is a word boundary at every character.
+_PHRASE_START = r"\b(?=[a-z])"
+
 # Every pattern below sees caller and platform text of any length, so each is written to match in time
 # linear in it (the comment on each says why); tests/unit/test_classifier_adversarial.py holds them to it.
 #
@@ -128,6 +134,7 @@ _AMOUNT = re.compile(
     r"\s*(?P<above>\+|plus|and (?:over|above|up|older)|or (?:more|older))?"
 )
 _DIGIT = re.compile(r"\d")
+_TWO_DIGITS = re.compile(r"\d\d")
 _MONEY_MARK = re.compile(r"\$|\d\s*(?:k|mm|m|thousand|million)(?![a-z0-9])")
 _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 
@@ -188,8 +195,17 @@ class AudienceRules:
         self._contexts = [
             (re.compile(pattern), taxonomy.by_path(*path), money) for pattern, path, money in RANGE_CONTEXTS
         ]
+        # Whether any context is in the text at all, in one pass: most texts with a digit name none, and
+        # each context's own pass costs about as much as this one. Every alternative of every context
+        # starts at a word boundary before a letter or "#", which the front says once.
+        self._any_context = re.compile(r"\b(?=[a-z#])(?:" + "|".join(pattern for pattern, _, _ in RANGE_CONTEXTS) + ")")
         # One pass over the text for all phrase rules; the named group says which rule matched.
-        self._phrases = re.compile("|".join(f"(?P<rule{n}>{pattern})" for n, (pattern, _) in enumerate(PHRASE_RULES)))
+        self._phrases = re.compile(
+            _PHRASE_START
+            + "(?:"
+            + "|".join(f"(?P<rule{n}>{pattern})" for n, (pattern, _) in enumerate(PHRASE_RULES))
+            + ")"
+        )
         self._phrase_nodes = {f"rule{n}": taxonomy.by_path(*path) for n, (_, path) in enumerate(PHRASE_RULES)}
         self._age_range = taxonomy.by_path(*AGE_RANGE)
         self._gender = {
@@ -204,13 +220,28 @@ class AudienceRules:
         """Every rule that fires on the text, given as ``fold`` output and as ``word_text`` output."""
         found = self._numeric_hits(folded) if _DIGIT.search(folded) else []
         topic_words: _TopicWordCounts | None = None
+        # The best score of each rule that matched, in the order rules first matched: a rule matching again
+        # adds nothing but its score, and once it has PHRASE_SCORE nothing at all.
+        best: dict[str, float] = {}
+        # Once a phrase holds a topic word, every later phrase (matches do not overlap) leaves that word
+        # outside itself, so it can only be partial: no more counting for a text of a phrase repeated.
+        settled = False
         for match in self._phrases.finditer(words):
+            rule = match.lastgroup or ""
+            if settled:
+                best.setdefault(rule, PARTIAL_PHRASE_SCORE)
+                continue
+            if best.get(rule) == PHRASE_SCORE:
+                continue
             # Analysing the rest of the text again for every phrase found was quadratic in a long text of
             # repeated phrases; the topic words outside the match are counted from one pass instead.
             if topic_words is None:
                 topic_words = _TopicWordCounts(words)
-            score = PARTIAL_PHRASE_SCORE if topic_words.outside(match.start(), match.end()) else PHRASE_SCORE
-            found.append(RuleHit(self._phrase_nodes[match.lastgroup or ""], score))
+            start, end = match.span()
+            score = PARTIAL_PHRASE_SCORE if topic_words.outside(start, end) else PHRASE_SCORE
+            best[rule] = max(score, best.get(rule, score))
+            settled = topic_words.within(start, end) > 0
+        found.extend(RuleHit(self._phrase_nodes[rule], score) for rule, score in best.items())
         return found
 
     def _numeric_hits(self, folded: str) -> list[RuleHit]:
@@ -234,6 +265,8 @@ class AudienceRules:
         return found
 
     def _age(self, folded: str) -> tuple[RuleHit, str] | None:
+        if not _TWO_DIGITS.search(folded):
+            return None  # every age pattern reads two-digit numbers
         patterns = list(_AGE_PATTERNS)
         if _AGE_CONTEXT.search(folded):
             patterns.extend(_LOOSE_AGE_PATTERNS)
@@ -246,6 +279,8 @@ class AudienceRules:
         return None
 
     def _ranges(self, folded: str) -> list[RuleHit]:
+        if not self._any_context.search(folded):
+            return []
         for pattern, parent, money in self._contexts:
             if pattern.search(folded):
                 if money and not _MONEY_MARK.search(folded):
@@ -291,7 +326,7 @@ class _TopicWordCounts:
             if word:
                 self._starts.append(offset)
                 self._ends.append(offset + len(word))
-                self._before.append(self._before[-1] + bool(analyse_words(word).words))
+                self._before.append(self._before[-1] + bool(analyse_word(word)[1]))
             offset += len(word) + 1
 
     def outside(self, start: int, end: int) -> int:
@@ -299,6 +334,11 @@ class _TopicWordCounts:
         before = self._before[bisect.bisect_right(self._ends, start)]
         after = self._before[-1] - self._before[bisect.bisect_left(self._starts, end)]
         return before + after
+
+    def within(self, start: int, end: int) -> int:
+        """Topic-bearing words that lie wholly from ``start`` to ``end``."""
+        first, last = bisect.bisect_left(self._starts, start), bisect.bisect_right(self._ends, end)
+        return self._before[last] - self._before[first] if last > first else 0
 
 
 def parse_range(text: str) -> NumberRange | None:

@@ -10,6 +10,7 @@ Three forms of a text are used:
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,12 @@ _IT_ACRONYM = re.compile(r"\bI\.?T\.?(?=\W|$)")
 _APOSTROPHE_S = re.compile(r"['\u2019]s\b")
 _APOSTROPHE = re.compile(r"['\u2019]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# The same for ASCII text, one character at a time in C: a blank for every character that is not a
+# lowercase letter or digit, so splitting on blanks gives the same words as _NON_WORD (and a run of
+# "1,1,1,..." is not a regex replacement per comma).
+_NON_WORD_ASCII = str.maketrans(
+    {chr(code): " " for code in range(128) if chr(code) not in string.ascii_lowercase + string.digits}
+)
 _VEHICLE_OWNERS = re.compile(
     r"\b(autos?|cars?|vehicles?|suvs?|trucks?|motorcycles?|vans?|minivans?|sedans?|coupes?|"
     r"convertibles?|crossovers?|pickups?|luxury auto|green auto|auto) owners?\b"
@@ -53,7 +60,7 @@ class AnalysedText:
 
 def fold(text: str) -> str:
     """Lowercase ASCII, accents removed, "&" spelled out, possessives dropped; symbols are kept."""
-    if not text.isupper():
+    if "I" in text and not text.isupper():
         text = _IT_ACRONYM.sub(" itech ", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
@@ -66,7 +73,14 @@ def fold(text: str) -> str:
 
 def words_of(folded: str) -> str:
     """``word_text`` of text that has already been through ``fold``."""
-    words = _NON_WORD.sub(" ", folded).split()
+    words = (folded.translate(_NON_WORD_ASCII) if folded.isascii() else _NON_WORD.sub(" ", folded)).split()
+    # Most texts (and every run of digits or junk) hold no word that starts a rewrite: one set operation
+    # in C tells, instead of a lookup per word.
+    text = " ".join(words if _LONGEST_REWRITE_FROM.keys().isdisjoint(words) else _rewritten(words))
+    return _VEHICLE_OWNERS.sub(r"\1 ownership", text) if "owner" in text else text
+
+
+def _rewritten(words: list[str]) -> list[str]:
     rewritten: list[str] = []
     position = 0
     # Longest phrase first at each position, like a dictionary tokenizer.
@@ -81,8 +95,7 @@ def words_of(folded: str) -> str:
         else:
             rewritten.append(words[position])
             position += 1
-    text = " ".join(rewritten)
-    return _VEHICLE_OWNERS.sub(r"\1 ownership", text) if "owner" in text else text
+    return rewritten
 
 
 def word_text(text: str) -> str:
@@ -115,16 +128,25 @@ def canonical(word: str) -> tuple[str, ...]:
     return tuple(part for part in parts if part not in STOPWORDS and len(part) > 1 and not part.isdigit())
 
 
+@lru_cache(maxsize=8192)
+def analyse_word(word: str) -> tuple[str | None, tuple[str, ...]]:
+    """The tier-1 cue one raw word is (else None), and its canonical topic words (none for a cue)."""
+    cue = TIER1_CUES.get(word) or TIER1_CUES.get(stem(word))
+    return (cue, ()) if cue is not None else (None, canonical(word))
+
+
 def analyse_words(words: str) -> AnalysedText:
     """Topic words and cue words of an already rewritten ``word_text``."""
     topic: list[str] = []
     cues: list[str] = []
+    # Each distinct word is analysed once (a text that repeats one word a thousand times costs one
+    # analysis and a thousand cache hits); a process's cache stays bounded whatever words it meets.
     for word in words.split():
-        cue = TIER1_CUES.get(word) or TIER1_CUES.get(stem(word))
+        cue, canonical_words = analyse_word(word)
         if cue is not None:
             cues.append(cue)
-            continue
-        topic.extend(canonical(word))
+        elif canonical_words:
+            topic.extend(canonical_words)
     return AnalysedText(tuple(topic), tuple(cues))
 
 

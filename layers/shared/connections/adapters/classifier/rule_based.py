@@ -62,7 +62,8 @@ UNHINTED_TIER_FACTOR: Final[dict[str, float]] = {INTEREST: 1.0, DEMOGRAPHIC: 1.0
 # the earlier ones are the seller's filing; their words count for less.
 PARENT_SEGMENT_WEIGHT: Final = 0.7
 
-_B2B = re.compile("|".join(B2B_PATTERNS))
+# Every marker starts at a word that starts with a letter; saying so once skips the other positions fast.
+_B2B = re.compile(r"\b(?=[a-z])(?:" + "|".join(B2B_PATTERNS) + ")")
 # Just the separator: "\s*[>|]\s*" tried from every blank of a long run of blanks scanned the rest of the
 # run each time (quadratic). The blanks it also took never counted, as every reader of the parts drops
 # blanks at their edges (``words_of``, ``_path_key``), so the parts read the same.

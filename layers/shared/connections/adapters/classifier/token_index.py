@@ -123,22 +123,24 @@ class TokenIndex:
         for word in weighted:
             candidates.update(self._postings.get(word, ()))
         query_words = weighted.keys()
-        idf = self._idf
-        best: dict[str, TopicMatch] = {}
+        idf, query_weight, word_mass = self._idf.__getitem__, query.__getitem__, weighted.__getitem__
+        # A text of many taxonomy words has hundreds of candidates: the sums run in C (``sum`` over ``map``
+        # adds in the same order as over a generator, so scores are the same to the last bit), and a
+        # TopicMatch is only built for each node's best variant.
+        best: dict[str, tuple[float, TaxonomyNode, frozenset[str]]] = {}
         for position in candidates:
             name = self._names[position]
             own = name.words & query_words
             ancestors = name.ancestor_words & query_words
-            precision = sum(idf[word] for word in own) / name.weight
-            recall_mass = sum(weighted[word] for word in own)
-            recall_mass += ANCESTOR_CREDIT * sum(weighted[word] for word in ancestors)
+            precision = sum(map(idf, own)) / name.weight
+            recall_mass = sum(map(word_mass, own))
+            recall_mass += ANCESTOR_CREDIT * sum(map(word_mass, ancestors))
             recall = recall_mass / total
             score = 2 * precision * recall / (precision + recall)
             current = best.get(name.node.unique_id)
-            if current is None or score > current.score:
-                strongest = max(query[word] for word in own | ancestors)
-                best[name.node.unique_id] = TopicMatch(name.node, score, strongest)
-        return list(best.values())
+            if current is None or score > current[0]:
+                best[name.node.unique_id] = (score, name.node, own | ancestors)
+        return [TopicMatch(node, score, max(map(query_weight, words))) for score, node, words in best.values()]
 
 
 def _derivations(word: str) -> list[str]:

@@ -1,0 +1,233 @@
+"""How much work the classifier does per item: each distinct word analysed once, phrase and range rules
+evaluated no more than their answer needs, and every shortcut giving exactly what the long way gave.
+
+Work is counted (calls, pattern passes), never timed; the shortcuts are checked against the plain
+computations they replace, kept here as oracles.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from connections.adapters.classifier import audience_rules, normalisation, rule_based
+from connections.adapters.classifier.audience_rules import PARTIAL_PHRASE_SCORE, PHRASE_RULES, PHRASE_SCORE, RuleHit
+from connections.adapters.classifier.normalisation import analyse_words, fold, word_text
+from connections.adapters.classifier.rule_based import RuleBasedClassifier
+from connections.adapters.classifier.token_index import ANCESTOR_CREDIT, TokenIndex
+from connections.adapters.classifier.vocabulary import B2B_PATTERNS
+
+
+@pytest.fixture(scope="module")
+def classifier() -> RuleBasedClassifier:
+    built = RuleBasedClassifier()
+    built.warm_up()
+    return built
+
+
+def _texts(count: int, seed: int, pieces: tuple[str, ...]) -> Iterator[str]:
+    rng = random.Random(seed)
+    for _ in range(count):
+        yield "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+
+
+WORD_PIECES = (
+    "seniors ", "senior citizens ", "golf ", "new movers ", "new ", "movers ", "likely movers ", "the ", "in market ",
+    "fans ", "a ", "1 ", "25 ", "executives ", "b2b ", "c suite ", "employees ", "smb ", "gen z ", "generation x ",
+    "baby boomers ", "expecting parents ", "pregnant ", "households with kids ", "software developers ", "coders ",
+    "luxury shoppers ", "middle aged ", "young adults ", "industry ", "business owners ", "x", "s ", "mover",
+)  # fmt: skip
+FOLDED_PIECES = (
+    "household income ", "hhi ", "$", "100k", "-", "150k", "25", "34", "ages ", "adults ", "# ", "#", "children ",
+    "kids ", "in the home ", "home value ", "net worth ", "lor ", "3", "years at residence ", "number of ", "1,000 ",
+    "employees ", "income", "x", " ", "1", ",", "personal income ", "mortgage payment ", "household size ",
+)  # fmt: skip
+
+
+# --- shortcuts give what the long way gave -----------------------------------------------------------
+
+
+def test_ascii_words_are_split_as_the_pattern_splits_them() -> None:
+    rng = random.Random(1)
+    for _ in range(5_000):
+        text = "".join(chr(rng.randrange(128)) for _ in range(rng.randint(0, 30)))
+        expected = normalisation._NON_WORD.sub(" ", text).split()
+        assert text.translate(normalisation._NON_WORD_ASCII).split() == expected, repr(text)
+
+
+def test_word_text_without_rewrites_is_the_words_joined() -> None:
+    # The set test that skips the rewrite loop must not skip a text that has a rewrite in it.
+    for text in _texts(3_000, seed=2, pieces=(*WORD_PIECES, "hh ", "home owner ", "stay at home mom ", "toyota ")):
+        words = normalisation._NON_WORD.sub(" ", text).split()
+        assert word_text(text) == normalisation.words_of(text)
+        assert normalisation.words_of(text).split() == " ".join(normalisation._rewritten(words)).split()
+
+
+def test_the_gated_passes_find_what_the_plain_patterns_find(classifier: RuleBasedClassifier) -> None:
+    rules = classifier._engine.rules
+    phrases = re.compile("|".join(f"(?P<rule{n}>{pattern})" for n, (pattern, _) in enumerate(PHRASE_RULES)))
+    b2b = re.compile("|".join(B2B_PATTERNS))
+    for text in _texts(5_000, seed=3, pieces=WORD_PIECES):
+        words = word_text(text)
+        gated = [(match.span(), match.lastgroup) for match in rules._phrases.finditer(words)]
+        assert gated == [(match.span(), match.lastgroup) for match in phrases.finditer(words)], words
+        assert bool(rule_based._B2B.search(words)) == bool(b2b.search(words)), words
+    contexts = [re.compile(pattern) for pattern, _, _ in audience_rules.RANGE_CONTEXTS]
+    for text in _texts(5_000, seed=4, pieces=FOLDED_PIECES):
+        assert bool(rules._any_context.search(text)) == any(context.search(text) for context in contexts), text
+
+
+def _phrase_hits_the_long_way(rules: Any, words: str) -> set[tuple[str, float]]:
+    """Every phrase match scored on its own, against an analysis of the rest of the text."""
+    best: dict[str, float] = {}
+    for match in rules._phrases.finditer(words):
+        rest = words[: match.start()] + " " + words[match.end() :]
+        score = PARTIAL_PHRASE_SCORE if analyse_words(rest).words else PHRASE_SCORE
+        node = rules._phrase_nodes[match.lastgroup].unique_id
+        best[node] = max(score, best.get(node, 0.0))
+    return set(best.items())
+
+
+def test_phrase_hits_are_the_best_score_of_each_rule(classifier: RuleBasedClassifier) -> None:
+    rules = classifier._engine.rules
+    for text in _texts(5_000, seed=5, pieces=WORD_PIECES):
+        words = word_text(text)
+        hits = [hit for hit in rules.hits(fold(text), words) if hit.node in rules._phrase_nodes.values()]
+        assert {(hit.node.unique_id, hit.score) for hit in hits} == _phrase_hits_the_long_way(rules, words), words
+        assert len({hit.node.unique_id for hit in hits}) == len(hits), words  # one hit per rule
+
+
+def _match_the_long_way(index: TokenIndex, query: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """TokenIndex.match as it was written before: generator sums, a TopicMatch per better variant."""
+    resolved: dict[str, float] = {}
+    for raw_word, weight in query.items():
+        word = index.resolve(raw_word)
+        if word is not None:
+            resolved[word] = max(resolved.get(word, 0.0), weight)
+    weighted = {word: weight * index.idf(word) for word, weight in resolved.items()}
+    total = sum(weighted.values())
+    if total <= 0:
+        return {}
+    candidates: set[int] = set()
+    for word in weighted:
+        candidates.update(index._postings.get(word, ()))
+    query_words = weighted.keys()
+    best: dict[str, tuple[float, float]] = {}
+    for position in candidates:
+        name = index._names[position]
+        own = name.words & query_words
+        ancestors = name.ancestor_words & query_words
+        precision = sum(index._idf[word] for word in own) / name.weight
+        recall_mass = sum(weighted[word] for word in own)
+        recall_mass += ANCESTOR_CREDIT * sum(weighted[word] for word in ancestors)
+        recall = recall_mass / total
+        score = 2 * precision * recall / (precision + recall)
+        current = best.get(name.node.unique_id)
+        if current is None or score > current[0]:
+            best[name.node.unique_id] = (score, max(resolved[word] for word in own | ancestors))
+    return best
+
+
+def test_token_index_scores_are_the_same_to_the_last_bit(classifier: RuleBasedClassifier) -> None:
+    index = classifier._engine.index
+    vocabulary = sorted(index._postings)
+    rng = random.Random(6)
+    for _ in range(2_000):
+        query = {rng.choice(vocabulary): rng.choice((1.0, 0.7, 0.4, 0.28)) for _ in range(rng.randint(1, 30))}
+        got = {match.node.unique_id: (match.score, match.field_weight) for match in index.match(query)}
+        assert got == _match_the_long_way(index, query)
+
+
+# --- work counted ------------------------------------------------------------------------------------
+
+
+def test_a_repeated_word_is_analysed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    stems: list[str] = []
+    real_stem = normalisation.stem
+    monkeypatch.setattr(normalisation, "stem", lambda word: stems.append(word) or real_stem(word))
+    normalisation.analyse_word.cache_clear()
+    normalisation.canonical.cache_clear()
+
+    analysed = analyse_words("snowboarders " * 1_000)
+
+    assert analysed.words == ("snowboarding",) * 1_000
+    assert len(stems) <= 3  # one word: its cue lookup and its canonical form, not a thousand of each
+
+
+def test_a_repeated_phrase_is_weighed_until_the_answer_is_known(
+    classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outside_calls: list[tuple[int, int]] = []
+    real_outside = audience_rules._TopicWordCounts.outside
+
+    def counted(self: Any, start: int, end: int) -> int:
+        outside_calls.append((start, end))
+        return real_outside(self, start, end)
+
+    monkeypatch.setattr(audience_rules._TopicWordCounts, "outside", counted)
+    words = word_text("seniors " * 10_000)
+
+    hits = classifier._engine.rules.hits(words, words)
+
+    assert [(hit.node.name, hit.score) for hit in hits] == [("Age Range", PARTIAL_PHRASE_SCORE)]
+    assert len(outside_calls) == 1  # the first "seniors" holds a topic word: every later one is partial
+
+
+class _CountedPattern:
+    def __init__(self, pattern: re.Pattern[str], passes: list[str]) -> None:
+        self._pattern, self._passes = pattern, passes
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self._passes.append(self._pattern.pattern)
+        return self._pattern.search(text)
+
+
+def test_digits_without_a_range_context_make_one_context_pass(
+    classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = classifier._engine.rules
+    passes: list[str] = []
+    counted = [(_CountedPattern(pattern, passes), parent, money) for pattern, parent, money in rules._contexts]
+    monkeypatch.setattr(rules, "_contexts", counted)
+
+    assert rules.hits("1," * 500 + "1 golf", "1 " * 501 + "golf") == []
+    assert passes == []  # there were nine passes, one per context, over the whole text
+
+    [hit] = rules.hits("household income $100k-$150k", "household income 100k 150k")
+    assert isinstance(hit, RuleHit) and hit.node.name == "$100000 - $149999"
+    assert passes  # a text with a context still reads the contexts in order
+
+
+class _CountedFinditer:
+    def __init__(self, pattern: re.Pattern[str], passes: list[str]) -> None:
+        self._pattern, self._passes = pattern, passes
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        self._passes.append(self._pattern.pattern)
+        return self._pattern.finditer(text)
+
+
+def test_text_without_two_digits_in_a_row_is_not_read_for_ages(
+    classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes: list[str] = []
+    monkeypatch.setattr(
+        audience_rules, "_AGE_PATTERNS", tuple(_CountedFinditer(p, passes) for p in audience_rules._AGE_PATTERNS)
+    )
+    rules = classifier._engine.rules
+
+    assert rules._age("ages 1,1,1,1 " * 200) is None
+    assert passes == []  # every age pattern reads two-digit numbers; there were five passes
+
+    found = rules._age("ages 25-34")
+    assert found is not None and (found[0].node.name, found[1]) == ("Age Range", "ages 25-34")
+
+
+def test_the_ascii_table_blanks_exactly_the_non_word_characters() -> None:
+    blanked = {chr(code) for code, blank in normalisation._NON_WORD_ASCII.items() if blank == " "}
+    assert {chr(code) for code in range(128)} - blanked == set(string.ascii_lowercase + string.digits)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from connections.domain import field_mapping
 from connections.domain.field_mapping import (
     MAX_EXTERNAL_ID_BYTES,
     MAX_ITEM_DEPTH,
@@ -18,6 +19,7 @@ from connections.domain.field_mapping import (
     count_at,
     map_item,
     nesting_exceeds,
+    read_path,
 )
 from connections.domain.outbound_errors import MalformedResponse
 from connections.domain.storage_limits import MAX_ITEM_BYTES, text_bytes
@@ -71,6 +73,17 @@ def test_a_keywords_string_of_100_kb_is_split_only_up_to_the_cap() -> None:
     fields = map_item({"name": "Company size", "keywords": "1," * 50_000 + "9" * 10_000}, None).fields
 
     assert fields["keywords"] == ["1"] * MAX_KEYWORDS
+
+
+def test_a_keywords_string_is_read_only_until_the_cap_is_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    cuts: list[str] = []
+    real_cut = field_mapping._cut
+    monkeypatch.setattr(field_mapping, "_cut", lambda text, length: cuts.append(text) or real_cut(text, length))
+
+    fields = map_item({"name": "Company size", "keywords": "1," * 50_000}, None).fields
+
+    assert fields["keywords"] == ["1"] * MAX_KEYWORDS
+    assert len(cuts) <= MAX_KEYWORDS + 1  # the name's cut and one per keyword kept, not one per comma (2,525)
 
 
 def test_a_keywords_string_with_long_parts_cuts_each_part() -> None:
@@ -177,6 +190,19 @@ def test_a_count_that_is_not_an_item_count_cannot_be_read(count: Any) -> None:
 @pytest.mark.parametrize(("count", "expected"), [(0, 0), (1050, 1050), (1050.0, 1050), (" 42 ", 42)])
 def test_a_count_within_bounds_is_read(count: Any, expected: int) -> None:
     assert count_at(json.loads(json.dumps({"total": count})), "total") == expected
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["data[\u0663]", "data[\uff13]", "data[1]\n", "items.data[1]\n"],
+    ids=["arabic-indic-index", "fullwidth-index", "newline-after-index", "newline-at-end"],
+)
+def test_a_path_is_read_only_with_ascii_indexes_and_nothing_after_it(path: str) -> None:
+    # Config validation refuses these first; the reader must not take them either: jmespath failed on the
+    # other script's digit, and "data[1]\n" passed the segment check ("$" ends before a newline) and was
+    # read as data[1].
+    with pytest.raises(ValueError, match="invalid path segment"):
+        read_path({"data": [1, 2], "items": []}, path)
 
 
 def test_a_count_in_other_scripts_digits_is_refused() -> None:

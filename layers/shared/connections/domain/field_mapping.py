@@ -17,7 +17,9 @@ from connections.domain.outbound_errors import MalformedResponse
 from connections.domain.storage_limits import number_fits, text_bytes
 from connections.domain.topic import MAX_AUDIENCE_SIZE, MAX_CPM
 
-_SEGMENT = re.compile(r"^(?P<name>[^\[\]]+)(?P<indexes>(?:\[\d+\])*)$")
+# The whole segment (fullmatch: "$" would also end before a trailing newline) with ASCII indexes ("\d" is
+# any script's digit, which jmespath then fails on); connection_config validates paths the same way.
+_SEGMENT = re.compile(r"(?P<name>[^\[\]]+)(?P<indexes>(?:\[[0-9]+\])*)")
 
 # Used when a connection has no field_mappings: the usual names data sellers give these fields.
 DEFAULT_MAPPINGS: Mapping[str, tuple[str, ...]] = {
@@ -65,7 +67,7 @@ def _compiled(path: str) -> ParsedResult:
     # Quote every name so that keys with '-' or '$' read as plain keys, as users expect of dotted paths.
     parts = []
     for segment in path.split("."):
-        match = _SEGMENT.match(segment)
+        match = _SEGMENT.fullmatch(segment)
         if not match:
             raise ValueError(f"invalid path segment {segment!r}")
         name = match.group("name").replace("\\", "\\\\").replace('"', '\\"')
@@ -130,19 +132,21 @@ def nesting_exceeds(value: Any, limit: int) -> bool:
 
     Iterative and linear in the number of values, so no depth of input can exhaust the stack.
     """
-    stack: list[tuple[Any, int]] = [(value, 0)]
+    if not isinstance(value, _CONTAINERS):
+        return False
+    # Only lists and objects go on the stack: a list of a thousand strings is one pass in a comprehension,
+    # not a thousand pushes and pops.
+    stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         current, depth = stack.pop()
-        if isinstance(current, dict):
-            children: Any = current.values()
-        elif isinstance(current, list):
-            children = current
-        else:
-            continue
-        if depth + 1 > limit:
+        if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children)
+        children = current.values() if isinstance(current, dict) else current
+        stack.extend([(child, depth + 1) for child in children if isinstance(child, _CONTAINERS)])
     return False
+
+
+_CONTAINERS = (dict, list)
 
 
 @dataclass
@@ -184,9 +188,16 @@ def _cut(text: str, length: int) -> str:
 def _keywords(value: Any) -> Any:
     if not isinstance(value, str):
         return value  # a list is already capped by _clean; anything else is not keywords
-    # Only the start of a long string is split: the rest could only hold keywords beyond the cap.
-    parts = (_cut(part.strip(), MAX_KEYWORD_LENGTH) for part in value[:MAX_KEYWORDS_SOURCE_LENGTH].split(","))
-    return [part for part in parts if part][:MAX_KEYWORDS]
+    # Only the start of a long string is split: the rest could only hold keywords beyond the cap. The
+    # parts are read until MAX_KEYWORDS are found ("1,1,1,..." splits into 2,525 parts, 50 of them read).
+    keywords = []
+    for part in value[:MAX_KEYWORDS_SOURCE_LENGTH].split(","):
+        keyword = _cut(part.strip(), MAX_KEYWORD_LENGTH)
+        if keyword:
+            keywords.append(keyword)
+            if len(keywords) == MAX_KEYWORDS:
+                break
+    return keywords
 
 
 def _bounded_number(mapped: MappedItem, name: str, high: int) -> None:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.clock import format_timestamp
@@ -38,16 +38,22 @@ EpochClock = Callable[[], float]
 # The run fields ``finish`` may change besides the status (the adapter's _RUN_FIELDS).
 _FINISH_FIELDS = frozenset({"status", "total_items", "total_pages", "completed_at", "last_error"})
 DELETED = "Connection was deleted"
+RunT = TypeVar("RunT", SyncRun, PushRun)
 
 
-class _LockedRuns:
-    """What both stores share: the connection's lock and Idempotency-Keys, and cancelling on delete."""
+class _LockedRuns(Generic[RunT]):
+    """What both stores share: runs by id, the connection's lock and Idempotency-Keys, and cancelling
+    the connection's running run when it is deleted."""
 
     def __init__(self, connections: InMemoryConnections, lock: RunLock, now: EpochClock) -> None:
         self._connections = connections
         self._lock = lock
         self._now = now
+        self._runs: dict[tuple[str, str], RunT] = {}
         connections.cancel_runs_on_delete(self._cancel_for_deleted)
+
+    def get(self, org_id: str, run_id: str) -> RunT | None:
+        return self._runs.get((org_id, run_id))
 
     def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
         return self._connections.idempotency.replay_of(org_id, idempotency)
@@ -79,11 +85,12 @@ class _LockedRuns:
 
     def _cancel_for_deleted(self, connection: Connection) -> None:
         run_id = getattr(connection, self._lock.value)
-        if run_id:
-            self._cancel(connection.org_id, run_id, self._timestamp())
-
-    def _cancel(self, org_id: str, run_id: str, now: str) -> None:
-        raise NotImplementedError
+        current = self._runs.get((connection.org_id, run_id)) if run_id else None
+        if current is not None and current.status is RunStatus.RUNNING:
+            now = self._timestamp()
+            self._runs[(connection.org_id, run_id)] = current.changed(
+                status=RunStatus.CANCELLED, updated_at=now, completed_at=now, last_error=DELETED
+            )
 
 
 # -- sync runs --------------------------------------------------------------------------------------
@@ -95,10 +102,9 @@ class _StoredPage:
     token: str | None = None
 
 
-class InMemorySyncRuns(_LockedRuns):
+class InMemorySyncRuns(_LockedRuns[SyncRun]):
     def __init__(self, connections: InMemoryConnections, now: EpochClock = time.time) -> None:
         super().__init__(connections, RunLock.SYNC, now)
-        self._runs: dict[tuple[str, str], SyncRun] = {}
         self._pages: dict[tuple[str, str], dict[int, _StoredPage]] = {}
 
     def active_run_id(self, org_id: str, connection_id: str) -> str | None:
@@ -108,9 +114,6 @@ class InMemorySyncRuns(_LockedRuns):
         assert (run.org_id, run.id) not in self._runs, "run ids are new ids"
         self._take(run.org_id, run.connection_id, run.id, idempotency, SyncAlreadyRunning)
         self._runs[(run.org_id, run.id)] = run
-
-    def get(self, org_id: str, run_id: str) -> SyncRun | None:
-        return self._runs.get((org_id, run_id))
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
         return {number: stored.record for number, stored in self._pages.get((org_id, run_id), {}).items()}
@@ -184,13 +187,6 @@ class InMemorySyncRuns(_LockedRuns):
     def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
         self._release(org_id, connection_id, run_id)
 
-    def _cancel(self, org_id: str, run_id: str, now: str) -> None:
-        current = self._runs.get((org_id, run_id))
-        if current is not None and current.status is RunStatus.RUNNING:
-            self._runs[(org_id, run_id)] = current.changed(
-                status=RunStatus.CANCELLED, updated_at=now, completed_at=now, last_error=DELETED
-            )
-
 
 # -- push runs --------------------------------------------------------------------------------------
 
@@ -210,10 +206,9 @@ class _StoredActivation:
         return pending and (self.token is None or self.lease_expires < now)
 
 
-class InMemoryPushRuns(_LockedRuns):
+class InMemoryPushRuns(_LockedRuns[PushRun]):
     def __init__(self, connections: InMemoryConnections, now: EpochClock = time.time) -> None:
         super().__init__(connections, RunLock.PUSH, now)
-        self._runs: dict[tuple[str, str], PushRun] = {}
         # By organisation, then (connection, topic): the adapter's ACT#<connection>#<topic> sort order.
         self._activations: dict[str, dict[tuple[str, str], _StoredActivation]] = {}
 
@@ -228,9 +223,6 @@ class InMemoryPushRuns(_LockedRuns):
                 self._release(run.org_id, run.connection_id, holder)
         self._take(run.org_id, run.connection_id, run.id, idempotency, PushAlreadyRunning)
         self._runs[(run.org_id, run.id)] = run
-
-    def get(self, org_id: str, run_id: str) -> PushRun | None:
-        return self._runs.get((org_id, run_id))
 
     def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
         return self._update_running(
@@ -262,13 +254,6 @@ class InMemoryPushRuns(_LockedRuns):
             return None
         self._runs[(run.org_id, run.id)] = change(current)
         return self._runs[(run.org_id, run.id)]
-
-    def _cancel(self, org_id: str, run_id: str, now: str) -> None:
-        current = self._runs.get((org_id, run_id))
-        if current is not None and current.status is RunStatus.RUNNING:
-            self._runs[(org_id, run_id)] = current.changed(
-                status=RunStatus.CANCELLED, updated_at=now, completed_at=now, last_error=DELETED
-            )
 
     # -- activations --------------------------------------------------------------------------------
 

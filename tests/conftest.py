@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 # Set before any boto3 client exists: tests must never find real credentials or endpoints.
 os.environ.update(
     {
@@ -25,3 +27,9 @@ for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_C
 from local import moto_transactions  # noqa: E402
 
 moto_transactions.apply()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests.support.openapi_contract import OPT_OUT_DOC
+
+    config.addinivalue_line("markers", OPT_OUT_DOC)

@@ -1,5 +1,6 @@
 """Integration fixtures: moto in-process with the table and key built from template.yaml, and the
-real handlers reached through the API Gateway emulator (authorizer first, payload 2.0)."""
+real handlers reached through the API Gateway emulator (authorizer first, payload 2.0). Every answer
+the client gets is checked against openapi.yaml (tests/support/openapi_contract.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from local.api_gateway import ApiGateway
 from local.dev_keys import SigningKey
 from local.lambda_container import reset_container_state
 from local.provision import LocalResources, provision
+from tests.support.openapi_contract import check_response, outside_contract
 
 TABLE_NAME = "connections-test"
 
@@ -33,6 +35,7 @@ def aws(monkeypatch: pytest.MonkeyPatch, token_issuer: SigningKey) -> Iterator[L
         resources = provision(TABLE_NAME)
         monkeypatch.setenv("TABLE_NAME", resources.table_name)
         monkeypatch.setenv("CREDENTIALS_KEY_ARN", resources.key_arn)
+        monkeypatch.setenv("ALLOWED_ORIGINS", "")  # set on every function (template Globals); empty: no foreign origin
         monkeypatch.setenv("CLERK_JWT_KEY", token_issuer.public_pem)
         monkeypatch.setenv("CLERK_AUTHORIZED_PARTIES", "http://localhost:3000")
         reset_container_state()
@@ -51,11 +54,13 @@ class ApiResponse:
 
 
 class ApiClient:
-    """Calls the API through the gateway emulator, with an optional default token."""
+    """Calls the API through the gateway emulator, with an optional default token; each response must
+    be one openapi.yaml describes unless ``check_contract`` is off."""
 
-    def __init__(self, gateway: ApiGateway, token: str | None = None) -> None:
+    def __init__(self, gateway: ApiGateway, token: str | None = None, *, check_contract: bool = True) -> None:
         self._gateway = gateway
         self.token = token
+        self.check_contract = check_contract
         self.responses: list[ApiResponse] = []
 
     def request(
@@ -79,6 +84,8 @@ class ApiClient:
         result = self._gateway.handle(method, path, urlencode(query or {}), sent, body or b"")
         response = ApiResponse(result.status, result.headers, result.body.decode())
         self.responses.append(response)
+        if self.check_contract:
+            check_response(method, path, response.status, response.headers, response.text)
         return response
 
     def get(self, path: str, **kwargs: Any) -> ApiResponse:
@@ -100,9 +107,11 @@ def gateway() -> ApiGateway:
 
 
 @pytest.fixture
-def api(aws: LocalResources, gateway: ApiGateway, token_issuer: SigningKey) -> ApiClient:
+def api(
+    aws: LocalResources, gateway: ApiGateway, token_issuer: SigningKey, request: pytest.FixtureRequest
+) -> ApiClient:
     """A client signed in as an admin of org_a."""
-    return ApiClient(gateway, token_issuer.token("org_a"))
+    return ApiClient(gateway, token_issuer.token("org_a"), check_contract=not outside_contract(request))
 
 
 @pytest.fixture

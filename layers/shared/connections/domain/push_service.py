@@ -46,7 +46,8 @@ from connections.ports.topic_repository import TopicRepository
 CLAIM_LEASE_SECONDS = 120.0
 # A "now" after every lease: finds pending activations whether claimed or not.
 LEASES_IGNORED = float(2**40)
-# A segment whose batch failed (raised, not a platform answer) this many times fails the run.
+# A segment whose batch failed (raised) or whose platform failed for now (429, 5xx, timeout) this many
+# times fails the run; a platform's refusal (4xx) is an error of that segment at once.
 MAX_PUSH_ATTEMPTS = 5
 # Calls to one platform in flight at once within a batch (The Trade Desk allows 4).
 PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
@@ -245,18 +246,40 @@ class PushService:
                 )
             )
         results: list[SegmentResult] = []
+        retried: list[int] = []  # attempts so far of each segment the platform failed for now
         for activation, outcome in zip(claimed, pushed, strict=True):
-            if isinstance(outcome, Activation) and self._pushes.record_outcome(outcome, token):
-                results.append(
-                    SegmentResult(activation.topic_id, outcome.status, outcome.platform_segment_id, outcome.last_error)
-                )
+            if not isinstance(outcome, Activation):
+                continue
+            result = SegmentResult(activation.topic_id, outcome.status, outcome.platform_segment_id, outcome.last_error)
+            if outcome.status is ActivationStatus.PENDING:
+                # The platform failed for now (rate limit, 5xx, timeout): given back at once with one more
+                # attempt, so a platform that never recovers fails the run instead of keeping it running.
+                attempts = self._pushes.release(activation, token, outcome.last_error)
+                if attempts is not None:
+                    retried.append(attempts)
+                    results.append(result)
+            elif self._pushes.record_outcome(outcome, token):
+                results.append(result)
         succeeded = sum(result.status is ActivationStatus.ACTIVE for result in results)
         failed = sum(result.status is ActivationStatus.ERROR for result in results)
         updated = self._pushes.add_batch(run, succeeded, failed, self._clock()) or self._latest(run)
         crash = next((outcome for outcome in pushed if isinstance(outcome, Exception)), None)
+        if retried and updated.status is RunStatus.RUNNING:
+            return self._retried_later(updated, results, retried), crash
         if crash is None and updated.status is RunStatus.RUNNING and updated.pending_count == 0:
             updated = self._pushes.finish(updated, RunStatus.COMPLETED, self._clock()) or updated
         return BatchOutcome(updated, results), crash
+
+    def _retried_later(self, run: PushRun, results: list[SegmentResult], retried: list[int]) -> BatchOutcome:
+        """Note why segments are still pending in the run's lastError; fail the run once one of them
+        has failed MAX_PUSH_ATTEMPTS times, as for a batch that crashed."""
+        message = next(result.error for result in results if result.status is ActivationStatus.PENDING)
+        now = self._clock()
+        if max(retried) >= MAX_PUSH_ATTEMPTS:
+            error = f"A segment's push failed {max(retried)} times: {message}"
+            finished = self._pushes.finish(run, RunStatus.FAILED, now, last_error=error)
+            return BatchOutcome(finished or self._latest(run), results, error)
+        return BatchOutcome(self._pushes.note_error(run, message or "", now) or self._latest(run), results)
 
     def _push_caught(self, *args: Any) -> Activation | Exception:
         try:

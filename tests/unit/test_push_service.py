@@ -155,10 +155,26 @@ def test_a_transient_platform_answer_leaves_the_segment_pending_for_a_later_batc
     retried = push.batch(run)
 
     assert [(r.status, r.error) for r in throttled.results] == [(ActivationStatus.PENDING, "Too many requests")]
-    assert throttled.run.status is RunStatus.RUNNING
+    assert (throttled.run.status, throttled.run.last_error) == (RunStatus.RUNNING, "Too many requests")
+    assert push.stores.push_runs.push_attempts(push.activations()[0]) == 1
     assert [r.status for r in retried.results] == [ActivationStatus.ACTIVE]
     assert retried.run.status is RunStatus.COMPLETED
     assert push.destination.pushed_ids == [push.topics[0].id]
+
+
+def test_a_platform_that_stays_unavailable_fails_the_run_after_max_attempts() -> None:
+    push = Push(1)
+    run = push.start()
+    push.destination.fail(push.topics[0].id, *[UpstreamStatusError(503)] * MAX_PUSH_ATTEMPTS)
+
+    outcomes = [push.batch(run) for _ in range(MAX_PUSH_ATTEMPTS)]
+
+    assert [outcome.run.status for outcome in outcomes[:-1]] == [RunStatus.RUNNING] * (MAX_PUSH_ATTEMPTS - 1)
+    assert outcomes[0].run.last_error == "Platform returned HTTP 503"
+    assert outcomes[-1].run.status is RunStatus.FAILED
+    assert outcomes[-1].error == f"A segment's push failed {MAX_PUSH_ATTEMPTS} times: Platform returned HTTP 503"
+    assert push.stores.push_runs.push_attempts(push.activations()[0]) == MAX_PUSH_ATTEMPTS
+    assert push.destination.pushed_ids == []
 
 
 def test_a_refusing_platform_answer_is_an_error_for_that_segment() -> None:

@@ -10,7 +10,7 @@ import pytest
 from connections.domain.access import AuthType, Caller
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
-from connections.domain.errors import Conflict, StorageThrottled, SyncAlreadyRunning
+from connections.domain.errors import Conflict, CredentialsUnreadable, StorageThrottled, SyncAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import PageResult, RunStatus, SyncRun
 from connections.domain.sync_service import BUSY_WAIT_SECONDS, MAX_PAGE_ATTEMPTS, PAGE_LEASE_SECONDS, SyncService
@@ -217,6 +217,19 @@ def test_a_storage_throttle_releases_the_page_without_an_attempt() -> None:
     record = sync.stores.sync_runs.pages(ORG, run.id)[1]
     assert (record.attempts, record.lease_expires) == (0, 0.0)
     assert sync.page(run, 1).result is not None
+
+
+def test_unreadable_credentials_release_the_page_without_an_attempt() -> None:
+    sync = Sync(segments(5))
+    run = sync.start()
+    sync.source.fail(0, CredentialsUnreadable())
+
+    with pytest.raises(CredentialsUnreadable):
+        sync.page(run, 1)
+
+    assert sync.stores.sync_runs.pages(ORG, run.id)[1].attempts == 0
+    assert sync.run(run).last_error is None
+    assert sync.page(run, 1).result is not None  # once the credentials are entered again
 
 
 def test_one_running_sync_per_connection() -> None:

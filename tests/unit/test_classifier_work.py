@@ -7,6 +7,7 @@ computations they replace, kept here as oracles.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 import string
@@ -203,7 +204,7 @@ def test_digits_without_a_range_context_make_one_context_pass(
     assert passes  # a text with a context still reads the contexts in order
 
 
-class _CountedFinditer:
+class _CountedPasses:
     def __init__(self, pattern: re.Pattern[str], passes: list[str]) -> None:
         self._pattern, self._passes = pattern, passes
 
@@ -211,13 +212,17 @@ class _CountedFinditer:
         self._passes.append(self._pattern.pattern)
         return self._pattern.finditer(text)
 
+    def findall(self, text: str) -> list[Any]:
+        self._passes.append(self._pattern.pattern)
+        return self._pattern.findall(text)
+
 
 def test_text_without_two_digits_in_a_row_is_not_read_for_ages(
     classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     passes: list[str] = []
     monkeypatch.setattr(
-        audience_rules, "_AGE_PATTERNS", tuple(_CountedFinditer(p, passes) for p in audience_rules._AGE_PATTERNS)
+        audience_rules, "_AGE_PATTERNS", tuple(_CountedPasses(p, passes) for p in audience_rules._AGE_PATTERNS)
     )
     rules = classifier._engine.rules
 
@@ -226,6 +231,42 @@ def test_text_without_two_digits_in_a_row_is_not_read_for_ages(
 
     found = rules._age("ages 25-34")
     assert found is not None and (found[0].node.name, found[1]) == ("Age Range", "ages 25-34")
+
+
+def _age_the_long_way(folded: str) -> tuple[int, float, str] | None:
+    patterns = list(audience_rules._AGE_PATTERNS)
+    if audience_rules._AGE_CONTEXT.search(folded):
+        patterns.extend(audience_rules._LOOSE_AGE_PATTERNS)
+    for pattern in patterns:
+        for match in pattern.finditer(folded):
+            low = int(match.group(1))
+            high = math.inf if not match.group(2)[0].isdigit() else int(match.group(2))
+            if 18 <= low < high and (high == math.inf or high <= 99):
+                return low, high, match.group(0)
+    return None
+
+
+def test_each_distinct_age_pair_is_judged_once_and_the_first_accepted_match_wins(
+    classifier: RuleBasedClassifier,
+) -> None:
+    rules = classifier._engine.rules
+    pieces = ("ages ", "adults ", "a", "m", "11", "18", "25", "34", "99", "-", " to ", "+", " year olds", " ", "x")
+    for text in _texts(20_000, seed=7, pieces=pieces):
+        expected = _age_the_long_way(text)
+        found = rules._age(text)
+        assert (found and found[1]) == (expected and expected[2]), text
+
+
+def test_a_refused_age_range_repeated_is_read_once(
+    classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers: list[str] = []
+    monkeypatch.setattr(audience_rules, "int", lambda text: numbers.append(text) or int(text), raising=False)
+
+    found = classifier._engine.rules._age("ages 11-22 " * 1_000 + "ages 25-34")
+
+    assert found is not None and found[1] == "ages 25-34"
+    assert len(numbers) <= 12  # a few distinct pairs over the patterns, not two numbers per match (4,000+)
 
 
 def test_the_ascii_table_blanks_exactly_the_non_word_characters() -> None:

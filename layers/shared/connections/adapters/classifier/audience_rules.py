@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -271,10 +272,18 @@ class AudienceRules:
         if _AGE_CONTEXT.search(folded):
             patterns.extend(_LOOSE_AGE_PATTERNS)
         for pattern in patterns:
-            for match in pattern.finditer(folded):
-                low = int(match.group(1))
-                high = math.inf if not match.group(2)[0].isdigit() else int(match.group(2))
+            # The numbers of every match are read in one pass in C, each distinct pair judged once (a text of
+            # one refused range repeated is one judgement); only the first accepted match is found again,
+            # for its text.
+            judged: set[tuple[str, str]] = set()
+            for position, pair in enumerate(pattern.findall(folded)):
+                if pair in judged:
+                    continue
+                judged.add(pair)
+                low = int(pair[0])
+                high = math.inf if not pair[1][0].isdigit() else int(pair[1])
                 if 18 <= low < high and (high == math.inf or high <= 99):
+                    match = next(itertools.islice(pattern.finditer(folded), position, None))
                     return self._place(self._age_range, NumberRange(low, high), AGE_SPAN_SCORE), match.group(0)
         return None
 

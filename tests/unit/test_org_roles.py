@@ -9,6 +9,8 @@ from connections.domain.authentication import Authenticator
 from connections.domain.errors import Forbidden
 from connections.http.caller_context import authorizer_context, caller_from_context
 from connections.ports.session_verifier import SessionClaims
+from tests.fakes.key_store import InMemoryApiKeys
+from tests.fakes.session_verifiers import VALID_TOKEN, FixedSessions
 
 SPELLINGS = {
     "org:owner": OrgRole.OWNER,
@@ -30,17 +32,10 @@ ACCESS_RULES = {
 }
 
 
-class ClaimsOf:
-    def __init__(self, role: object) -> None:
-        self.role = role
-
-    def verify(self, token: str) -> SessionClaims:
-        return SessionClaims("user_1", "org_a", self.role)  # type: ignore[arg-type]
-
-
 def session_with(claim: object) -> Caller:
     """The caller the authorizer makes of a session whose role claim is ``claim``, as a function sees it."""
-    caller = Authenticator(None, lambda: ClaimsOf(claim)).authenticate("a.session.jwt")  # type: ignore[arg-type]
+    claims = SessionClaims("user_1", "org_a", claim)  # type: ignore[arg-type]  # a claim of any JSON type
+    caller = Authenticator(InMemoryApiKeys(), lambda: FixedSessions(claims)).authenticate(VALID_TOKEN)
     return caller_from_context(authorizer_context(caller))
 
 

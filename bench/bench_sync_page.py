@@ -294,6 +294,7 @@ def measure() -> Results:
             {
                 "TABLE_NAME": resources.table_name,
                 "CREDENTIALS_KEY_ARN": resources.key_arn,
+                "ALLOWED_ORIGINS": "",
                 "CLERK_JWT_KEY": issuer.public_pem,
                 "CLERK_AUTHORIZED_PARTIES": AUTHORIZED_PARTY,
             }

@@ -12,7 +12,11 @@ from connections.domain.authentication import presented_credential
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.http.caller_context import authorizer_context, rejection_context
 from connections.observability import logger, tracer
+from connections.settings import require_settings
 from connections.wiring import authenticator
+
+# Clerk settings are optional: without a verification key, sessions are refused and API keys still work.
+require_settings("TABLE_NAME")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,7 +9,7 @@ from connections.http.resolver import api_handler, build_resolver, current_calle
 from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 @app.post("/api/connections")

@@ -16,7 +16,7 @@ from connections.wiring import sync_service
 
 ANSWER_MARGIN_SECONDS = 3.0
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 # A run has at most a million items (field_mapping.MAX_TOTAL_ITEMS), so no page number goes past this.

@@ -8,7 +8,7 @@ from connections.wiring import push_service
 # Kept for writing the outcomes and answering after the platform calls give up.
 ANSWER_MARGIN_SECONDS = 3.0
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 @app.post("/api/connections/<connection_id>/push/run/<run_id>/push")

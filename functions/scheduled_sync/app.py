@@ -7,7 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connections.observability import logger, metrics, tracer
+from connections.settings import require_settings
 from connections.triggers.scheduled_sync_event import start_scheduled_sync
+
+require_settings("TABLE_NAME", "CREDENTIALS_KEY_ARN", "SYNC_PAGE_QUEUE_URL")
 
 
 @logger.inject_lambda_context(clear_state=True)

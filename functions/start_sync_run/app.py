@@ -8,7 +8,7 @@ from connections.wiring import sync_service
 
 ANSWER_MARGIN_SECONDS = 2.0
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 @app.post("/api/connections/<connection_id>/sync/run")

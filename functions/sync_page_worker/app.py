@@ -7,7 +7,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from connections.observability import logger, metrics, tracer
+from connections.settings import require_settings
 from connections.triggers.sync_page_batch import process_page_batch
+
+require_settings("TABLE_NAME", "CREDENTIALS_KEY_ARN", "SYNC_PAGE_QUEUE_URL")
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -13,7 +13,7 @@ from connections.wiring import connection_tester
 ANSWER_MARGIN_SECONDS = 1.5
 TEST_LIMIT_SECONDS = 30.0
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 @app.post("/api/connections/<connection_id>/test")

@@ -4,7 +4,7 @@ from connections.domain.connection import UpdateConnectionRequest
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
 from connections.wiring import connection_service
 
-app = build_resolver()
+app = build_resolver("CREDENTIALS_KEY_ARN")
 
 
 @app.patch("/api/connections/<connection_id>")

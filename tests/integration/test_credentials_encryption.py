@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import boto3
@@ -121,5 +122,6 @@ def test_read_only_functions_do_not_load_the_encryption_sdk() -> None:
         "'delete_connection', 'authorizer')];"
         "print('aws_encryption_sdk' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    environment = os.environ | {"TABLE_NAME": "connections", "ALLOWED_ORIGINS": ""}  # checked at init
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env=environment)
     assert result.stdout.strip() == "False"

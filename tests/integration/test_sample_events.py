@@ -262,6 +262,10 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv("ALLOWED_ORIGINS", TEMPLATE_ALLOWED_ORIGINS)  # the samples' browser origin
     code_dir = FUNCTIONS[function_id]
     event = json.loads((EVENTS / f"{Path(code_dir).name}.json").read_text())
+    if function_id in TRIGGER_SAMPLES:
+        from tests.support.scheduled_syncs import use_scheduled_syncs
+
+        use_scheduled_syncs(monkeypatch, aws)  # the queue URL is checked when the function is imported
     handler = load_handler(code_dir)
 
     if function_id == "AuthorizerFunction":

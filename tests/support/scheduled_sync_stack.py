@@ -93,6 +93,7 @@ class ScheduledSyncStack:
                 {
                     "TABLE_NAME": resources.table_name,
                     "CREDENTIALS_KEY_ARN": resources.key_arn,
+                    "ALLOWED_ORIGINS": "",
                     "SYNC_PAGE_QUEUE_URL": resources.sync_page_queue_url,
                     "SCHEDULE_GROUP": resources.schedule_group,
                     "SCHEDULER_ROLE_ARN": resources.scheduler_role_arn,
@@ -202,13 +203,10 @@ class ScheduledSyncStack:
             time.sleep(0.2)
 
     def queue_depth(self, dead_letters: bool = False) -> int:
-        import boto3
+        from tests.support.scheduled_syncs import queue_messages  # counts a message turning visible once
 
         url = self.resources.sync_page_dead_letter_queue_url if dead_letters else self.resources.sync_page_queue_url
-        attributes = boto3.client("sqs").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return queue_messages(url)
 
     def empty_table(self) -> None:
         """Drop and recreate the table (same name, so running workers keep using it): moto reads the whole

@@ -26,7 +26,7 @@ from connections.ports.session_verifier import SessionVerifier
 from connections.ports.sync_page_queue import SyncPageQueue
 from connections.ports.sync_run_repository import SyncRunRepository
 from connections.ports.sync_schedules import SyncSchedules
-from connections.settings import settings
+from connections.settings import require_settings, settings
 
 
 @cache
@@ -39,9 +39,8 @@ def credential_cipher() -> CredentialCipher:
     """The KMS cipher; imported here so functions that never touch credentials never load the SDK."""
     from connections.adapters.kms_credential_cipher import KmsCredentialCipher
 
-    key_arn = settings().credentials_key_arn
-    if not key_arn:
-        raise RuntimeError("CREDENTIALS_KEY_ARN is not set for this function")
+    key_arn = require_settings("CREDENTIALS_KEY_ARN").credentials_key_arn
+    assert key_arn is not None  # required just above
     return KmsCredentialCipher(key_arn)
 
 
@@ -169,9 +168,8 @@ def sync_schedules() -> SyncSchedules | None:
 def sync_page_queue() -> SyncPageQueue:
     from connections.adapters.scheduling.sqs_sync_page_queue import SqsSyncPageQueue
 
-    queue_url = settings().sync_page_queue_url
-    if not queue_url:
-        raise RuntimeError("SYNC_PAGE_QUEUE_URL is not set for this function")
+    queue_url = require_settings("SYNC_PAGE_QUEUE_URL").sync_page_queue_url
+    assert queue_url is not None  # required just above
     return SqsSyncPageQueue(queue_url)
 
 

@@ -20,7 +20,7 @@ from connections.http.error_mapping import error_body, json_response, response_f
 from connections.http.request_parsing import parse_body, parse_query, raw_body
 from connections.http.route_access import ROUTE_ACCESS
 from connections.observability import logger, metrics, tracer
-from connections.settings import settings
+from connections.settings import require_settings, settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -33,7 +33,7 @@ def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: Ne
     logger.append_keys(org_id=caller.org_id, auth_type=caller.auth_type.value)
     headers = {name.lower(): value for name, value in (event.headers or {}).items()}
     check_cross_site_request(
-        event.request_context.http.method, headers, caller.credential_source, settings().allowed_origins
+        event.request_context.http.method, headers, caller.credential_source, settings().allowed_origins or ()
     )
     access = ROUTE_ACCESS.get(event.route_key)
     if access is None:  # every deployed route must be in the table; refusing is the safe default
@@ -43,8 +43,14 @@ def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: Ne
     return next_middleware(app)
 
 
-def build_resolver() -> APIGatewayHttpResolver:
-    """A resolver with the shared middleware and error handlers."""
+# What every API function reads: its table, and the origins of the CSRF rule.
+API_SETTINGS = ("TABLE_NAME", "ALLOWED_ORIGINS")
+
+
+def build_resolver(*required_settings: str) -> APIGatewayHttpResolver:
+    """A resolver with the shared middleware and error handlers, built at init once the function's
+    settings (API_SETTINGS and ``required_settings``) are checked to be set."""
+    require_settings(*API_SETTINGS, *required_settings)
     app = APIGatewayHttpResolver()
     app.use(middlewares=[_authenticate_and_authorize])
 

@@ -281,7 +281,8 @@ class SyncService:
         for index, mapped in enumerate(mapped_items):
             if not mapped.usable:
                 errors.append(ItemError(index, "; ".join(mapped.problems), mapped.fields.get("external_id")))
-        classifications = self._classifier().classify_many([_classifiable(mapped.fields) for _, mapped in usable])
+        classifiable = [ClassifiableItem.from_fields(mapped.fields) for _, mapped in usable]
+        classifications = self._classifier().classify_many(classifiable)
         for (index, mapped), classification in zip(usable, classifications, strict=True):
             draft = TopicDraft.from_fields(mapped.fields, classification)
             if draft.stored_bytes() > MAX_ITEM_BYTES:  # map_item's caps keep this away; never a failed write
@@ -362,14 +363,3 @@ class SyncService:
         if run is None:  # expired: like a create whose connection was deleted (connection_service._replayed)
             raise Conflict("The sync run started with this Idempotency-Key no longer exists; use a new Idempotency-Key")
         return run
-
-
-def _classifiable(fields: dict[str, Any]) -> ClassifiableItem:
-    keywords = fields.get("keywords") or ()
-    return ClassifiableItem(
-        name=str(fields["topic_name"]),
-        description=fields.get("description") if isinstance(fields.get("description"), str) else None,
-        keywords=tuple(str(word) for word in keywords) if isinstance(keywords, list | tuple) else (),
-        category=fields.get("category") if isinstance(fields.get("category"), str) else None,
-        taxonomy_path=fields.get("taxonomy_path") if isinstance(fields.get("taxonomy_path"), str) else None,
-    )

@@ -62,7 +62,7 @@ class TopicLibrary:
                 keywords=tuple(request.keywords),
                 category=request.category,
                 taxonomy_path=request.taxonomy_path,
-            )
+            ).within_budget()  # classified from as much text as a synced topic is
         )
         draft = TopicDraft(
             name=request.topic_name,

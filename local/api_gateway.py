@@ -91,7 +91,8 @@ def _path_pattern(path: str) -> re.Pattern[str]:
     regex = "".join(
         f"(?P<{part[1:-1].rstrip('+')}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts
     )
-    return re.compile(f"^{regex}$")
+    # "\Z", not "$": "$" also matches before a trailing newline, so "/api/connections\n" took the route.
+    return re.compile(f"^{regex}\\Z")
 
 
 @dataclass

@@ -16,7 +16,8 @@ MAX_CREDENTIAL_LENGTH = 8192
 MIN_SECRET_LENGTH = 8
 # The keys that hold a secret (the others name an account: username, login, client_id, org_id).
 SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key"})
-_KEY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Matched whole (fullmatch): with .match and "$", "api_key\n" passed as a name.
+_KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
 PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
@@ -54,7 +55,7 @@ def validate_credentials(
     if len(credentials) > MAX_CREDENTIAL_KEYS:
         return [FieldProblem("credentials", f"must have at most {MAX_CREDENTIAL_KEYS} keys")]
     for key, value in credentials.items():
-        if not _KEY_NAME.match(key):
+        if not _KEY_NAME.fullmatch(key):
             problems.append(FieldProblem("credentials", f"'{key[:64]}' is not a valid credential name"))
         elif not isinstance(value, str) or not value:
             problems.append(FieldProblem(f"credentials.{key}", "must be a non-empty string"))

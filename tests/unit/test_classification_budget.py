@@ -80,14 +80,18 @@ def test_fields_are_given_in_order_of_trust_until_the_budget_is_spent() -> None:
     budgeted = item.within_budget()
 
     assert (budgeted.name, budgeted.taxonomy_path, budgeted.category) == (item.name, item.taxonomy_path, item.category)
-    assert budgeted.keywords == item.keywords[:2]  # keywords are never cut: the third (80) is left out
-    assert budgeted.description == "words of a description words of a"  # the 40 characters left, at a blank
+    # 400 - 300 leaves 100: one keyword of 80 (keywords are never cut: the second is left out), then the
+    # 20 characters left for the description, cut at a blank.
+    assert CLASSIFIED_TEXT_BUDGET == 400
+    assert budgeted.keywords == item.keywords[:1]
+    assert budgeted.description == "words of a"
     assert characters(budgeted) <= CLASSIFIED_TEXT_BUDGET
 
 
 def test_a_field_that_does_not_fit_is_cut_at_a_blank_or_at_the_budget() -> None:
     at_a_blank = ClassifiableItem(name="Golf", description="golfers " * 100).within_budget()
-    assert at_a_blank.description == ("golfers " * 62).strip()  # 4 + 61 x 8 + 7 characters, no half word
+    whole_words = (CLASSIFIED_TEXT_BUDGET - len("Golf")) // len("golfers ")
+    assert at_a_blank.description == ("golfers " * whole_words).strip()  # no half word
     run_on = ClassifiableItem(name="Golf", description="1," * 1_000).within_budget()
     assert run_on.description == ("1," * 1_000)[: CLASSIFIED_TEXT_BUDGET - 4]
 

@@ -20,9 +20,10 @@ SEGMENT_TYPES: Final = (B2C, B2B)
 # How much of a topic's text is classified (README, "caps"): at most this many characters in all, taken
 # field by field in the classifier's order of trust (name, taxonomy path, category, keywords,
 # description), so the work per item is bounded whatever the caps on stored fields let through (a topic
-# may store 200 + 3 x 1,000 + 50 x 100 characters; a labelled segment has under 250). The stored topic
-# keeps its fields whole; only what the classifier reads is cut.
-CLASSIFIED_TEXT_BUDGET: Final = 500
+# may store 200 + 3 x 1,000 + 50 x 100 characters; no labelled segment has more than 110, no item the
+# bench generates from them more than 180). The stored topic keeps its fields whole; only what the
+# classifier reads is cut.
+CLASSIFIED_TEXT_BUDGET: Final = 400
 
 
 @dataclass(frozen=True, slots=True)

@@ -203,7 +203,7 @@ class ScheduledSyncStack:
             time.sleep(0.2)
 
     def queue_depth(self, dead_letters: bool = False) -> int:
-        from tests.support.scheduled_syncs import queue_messages  # counts a message turning visible once
+        from tests.support.scheduled_syncs import queue_messages  # never misses one turning visible
 
         url = self.resources.sync_page_dead_letter_queue_url if dead_letters else self.resources.sync_page_queue_url
         return queue_messages(url)

@@ -27,6 +27,8 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
+from connections.domain.connection_config import CONFIG_KEYS, CREDENTIAL_URL_KEYS, merge_config
+from connections.domain.platforms import Direction, Platform
 from tests.e2e.local_stack import ALL_SCOPES, LocalStack, bearer, start_local_stack, stop, unique_org
 from tests.fakes.platforms import CustomApiFake, custom_api_fake
 
@@ -40,6 +42,13 @@ PAGE_SIZE = 2  # 30 pages: page calls keep fetching and classifying for the whol
 TOPICS = 3
 # The scheduler loop's first look comes after this many seconds, long after the run.
 SCHEDULER_TICK_SECONDS = "86400"
+# The fake custom API's credentials for each auth_type (tests/fakes/platforms.py).
+CUSTOM_CREDENTIALS = {
+    "bearer": {"token": "custom-token-0a9b8c7d"},
+    "basic": {"username": "custom-user", "password": "custom-pass-6e5f4a"},
+    "api_key": {"api_key": "custom-key-3c2d1e0f"},
+    "none": {},
+}
 
 
 @pytest.fixture(scope="module")
@@ -171,16 +180,59 @@ def pin_path(case: Any, pinned: Pinned) -> None:
 
 
 def pin_body(case: Any, pinned: Pinned) -> None:
-    """Schema-valid bodies name real things: the run's pages, the library's topics, the connection's
-    platform (a PATCH may repeat it, not change it)."""
+    """Schema-valid bodies name real things: the run's pages, the library's topics (PATCH bodies:
+    pin_update_body)."""
     if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(case.body, dict):
         return
-    if case.operation.method.upper() == "PATCH" and "platform" in case.body:
-        case.body["platform"] = "custom_api"
-    if case.operation.path.endswith("/sync/run/{runId}/page") and isinstance(case.body.get("page"), int):
-        case.body["page"] = 1 + (case.body["page"] - 1) % pinned.sync_pages
+    if case.operation.path.endswith("/sync/run/{runId}/page") and _is_integer(case.body.get("page")):
+        # 58.0 is the integer 58 by the schema (and by the service), so it is pinned like 58.
+        case.body["page"] = 1 + (int(case.body["page"]) - 1) % pinned.sync_pages
     if isinstance(case.body.get("segmentIds"), list) and case.body["segmentIds"]:
         case.body["segmentIds"] = pinned.topic_ids
+
+
+def _is_integer(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and float(value).is_integer()
+
+
+def pin_update_body(case: Any, pinned: Pinned) -> None:
+    """A PATCH body fitted to the connection it updates.
+
+    Whether a PATCH is valid depends on the stored connection as well as the body: the merged
+    connection is checked whole (openapi.yaml, updateConnection), which no request schema can
+    express, since it cannot see what is stored. Like the real ids above, the body is therefore
+    pinned to the stored connection, as any caller's body is written for the connection it edits:
+    its platform and direction stay, config keys that do not apply to them are removed (null)
+    rather than set, and credentials are those of the merged auth_type, given whenever the body
+    moves a URL they are sent to. Every field the schema generated otherwise goes as generated.
+    """
+    if case.meta is None or not case.meta.generation.mode.is_positive or not isinstance(case.body, dict):
+        return
+    if case.operation.definition.raw.get("operationId") != "updateConnection":
+        return
+    stored = pinned.client.get(f"/api/connections/{pinned.patch_connection_id}").json()
+    platform, direction = Platform(stored["platform"]), Direction(stored["direction"])
+    body = case.body
+    if "platform" in body:
+        body["platform"] = platform.value
+    if "direction" in body:
+        body["direction"] = direction.value
+    changes = body.get("config")
+    if isinstance(changes, dict):
+        for key in list(changes):
+            spec = CONFIG_KEYS.get(key)
+            fits = spec is not None and (
+                ((spec.inbound and direction.pulls) or (spec.outbound and direction.pushes))
+                and (spec.platforms is None or platform in spec.platforms)
+            )
+            if spec is not None and not fits:
+                changes[key] = None
+        if direction.pulls and "base_url" in changes and changes["base_url"] is None:
+            del changes["base_url"]  # a pulling connection needs one; the schema cannot know it pulls
+    merged = merge_config(stored["config"], changes if isinstance(changes, dict) else {})
+    moved = any(stored["config"].get(key) != merged.get(key) for key in CREDENTIAL_URL_KEYS)
+    if "credentials" in body or moved:
+        body["credentials"] = CUSTOM_CREDENTIALS[merged.get("auth_type") or "none"]
 
 
 def credential_for(case: Any, pinned: Pinned) -> str:
@@ -207,6 +259,7 @@ schema = schemathesis.openapi.from_path(
 def test_every_operation_answers_as_openapi_yaml_says(case: Any, stack: LocalStack, pinned: Pinned) -> None:
     pin_path(case, pinned)
     pin_body(case, pinned)
+    pin_update_body(case, pinned)
     headers = {"Authorization": f"Bearer {credential_for(case, pinned)}"}
     response = case.call_and_validate(base_url=stack.base_url, headers=headers)
     if case.operation.label == "POST /api/connections" and response.status_code == 201:

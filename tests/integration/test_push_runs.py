@@ -251,3 +251,19 @@ def test_an_empty_template_key_is_refused_like_any_unknown_one(push_api: ApiClie
 
     assert response.status == 400
     assert "Unknown template ''" in response.json()["error"]
+
+
+def test_a_start_key_reused_with_another_body_is_a_409_not_the_first_run(push_api: ApiClient) -> None:
+    # A replay compared the retry's fingerprint with itself, so any body reusing a key got the first run.
+    topic_ids = create_topics(push_api, 3)
+    with outbound_connection(push_api, "custom_api") as (connection_id, _fake):
+        base = f"/api/connections/{connection_id}/push/run"
+        headers = {"Idempotency-Key": "push-start-reused-01"}
+        started = push_api.post(base, {"segmentIds": topic_ids}, headers=headers)
+        same = push_api.post(base, {"segmentIds": topic_ids}, headers=headers)
+        other_body = push_api.post(base, {"segmentIds": topic_ids, "templateKey": "AAA"}, headers=headers)
+
+    assert started.status == 200
+    assert same.json()["runId"] == started.json()["runId"]
+    assert other_body.status == 409
+    assert other_body.json() == {"error": "Idempotency-Key was already used with a different request"}

@@ -18,7 +18,7 @@ from connections.adapters.dynamodb.table_client import (
     retry_transaction_conflicts,
 )
 from connections.domain.errors import Conflict, NotFound
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 
@@ -32,11 +32,15 @@ def idempotency_put(table: str, org_id: str, claim: IdempotencyClaim, result_id:
 
 
 def replay_of(client: Any, table: str, org_id: str, claim: IdempotencyClaim) -> str | None:
-    """The id the key's first request produced, if the key was used."""
+    """The id the key's first request produced, if the key was used; a Conflict (409) when that first
+    request was a different one (the stored fingerprint differs), which must not replay its result."""
     item = client.get_item(
         TableName=table, Key=idempotency_key(org_id, claim.operation, claim.key), ConsistentRead=True
     ).get("Item")
-    return from_item(item)["resultId"] if item else None
+    if not item:
+        return None
+    stored = from_item(item)
+    return ensure_same_request(claim, IdempotentReplay(stored["resultId"], stored["fingerprint"]))
 
 
 def lock_holder(client: Any, table: str, org_id: str, connection_id: str, lock: str) -> str | None:

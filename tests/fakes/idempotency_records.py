@@ -3,7 +3,7 @@ key, written in the same step as what the first request created (``run_locks.ide
 
 from __future__ import annotations
 
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay
+from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 
 
 class IdempotencyRecords:
@@ -12,9 +12,11 @@ class IdempotencyRecords:
     def __init__(self) -> None:
         self._records: dict[tuple[str, str, str], tuple[str, str]] = {}
 
-    def replay_of(self, org_id: str, claim: IdempotencyClaim) -> str | None:
+    def replay_of_same_request(self, org_id: str, claim: IdempotencyClaim) -> str | None:
+        """The first result's id, as the run stores' ``replay_of`` answers: a Conflict when the key's
+        first request was a different one."""
         record = self._records.get((org_id, claim.operation, claim.key))
-        return record[0] if record else None
+        return ensure_same_request(claim, IdempotentReplay(*record)) if record else None
 
     def ensure_unused(self, org_id: str, claim: IdempotencyClaim | None) -> None:
         """IdempotentReplay, carrying the first request's fingerprint, when the key was used."""

@@ -56,7 +56,7 @@ class _LockedRuns(Generic[RunT]):
         return self._runs.get((org_id, run_id))
 
     def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        return self._connections.idempotency.replay_of(org_id, idempotency)
+        return self._connections.idempotency.replay_of_same_request(org_id, idempotency)
 
     def _take(
         self,
@@ -70,8 +70,7 @@ class _LockedRuns(Generic[RunT]):
         if idempotency is not None:
             replayed = self.replay_of(org_id, idempotency)
             if replayed:
-                # As run_locks does: the replay carries the retry's own fingerprint.
-                raise IdempotentReplay(replayed, idempotency.fingerprint)
+                raise IdempotentReplay(replayed, idempotency.fingerprint)  # same request: checked above
         holder = self._connections.take_lock(org_id, connection_id, self._lock, run_id)
         if holder:
             raise already_running(holder)

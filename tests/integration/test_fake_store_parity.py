@@ -17,6 +17,7 @@ from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.connection import Connection
 from connections.domain.errors import (
     ConcurrentModification,
+    Conflict,
     ConnectionLimitReached,
     NotFound,
     PushAlreadyRunning,
@@ -160,6 +161,9 @@ def test_one_running_sync_and_its_idempotency_key(stores: Stores) -> None:
 
     assert replay.value.result_id == first.id
     assert stores.sync_runs.replay_of(ORG, claim) == first.id
+    other_request = IdempotencyClaim("start_sync_run", "key-00000001", "another fingerprint")
+    with pytest.raises(Conflict, match="different request"):
+        stores.sync_runs.replay_of(ORG, other_request)
     assert stores.sync_runs.active_run_id(ORG, record.id) == first.id
     finished = stores.sync_runs.finish(first, RunStatus.COMPLETED, LATER, completed_at=LATER)
     assert finished is not None and (finished.status, finished.completed_at) == (RunStatus.COMPLETED, LATER)

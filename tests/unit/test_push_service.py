@@ -204,6 +204,8 @@ def test_one_running_push_per_connection_and_idempotent_starts() -> None:
     run = push.start(idempotency=claim)
 
     assert push.start(idempotency=claim).id == run.id
+    with pytest.raises(Conflict, match="different request"):
+        push.start(push.topics[:1], IdempotencyClaim("start_push_run", "key-00000001", "another request"))
     with pytest.raises(PushAlreadyRunning):
         push.start()
     push.service.cancel(CALLER, push.connection.id, run.id)

@@ -11,6 +11,9 @@ subprocess on free ports, once per test session (per xdist worker), stopped with
 ``org_dev``; ``local_stack.session_token(org, user, role)`` and ``local_stack.api_key(org, scopes)``
 issue more for any organisation. The stack is shared by the whole session, so each test should use
 organisations of its own (``unique_org()``). ``local_stack.log_tail()`` shows the server's output.
+
+Every answer of a local stack's API is checked against openapi.yaml, unless the test is marked
+``@pytest.mark.outside_contract("why")``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.local_stack import LocalStack, start_local_stack, stop
+from tests.e2e.local_stack import LocalStack, responses_checked_against_openapi, start_local_stack, stop
+from tests.support.openapi_contract import outside_contract
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +40,13 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
 def base_url(local_stack: LocalStack) -> str:
     """The local API's base URL, e.g. ``http://127.0.0.1:54321``."""
     return local_stack.base_url
+
+
+@pytest.fixture(autouse=True)
+def responses_checked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The test's HTTP answers from the API checked against openapi.yaml."""
+    if outside_contract(request):
+        yield
+        return
+    with responses_checked_against_openapi():
+        yield

@@ -1,5 +1,9 @@
 """Start and stop the whole local stack (``python -m local.cli serve``) in a subprocess, and the
-helpers end-to-end tests use against it. The fixtures are in conftest.py."""
+helpers end-to-end tests use against it. The fixtures are in conftest.py.
+
+While ``responses_checked_against_openapi()`` is active (every e2e test, see conftest.py), each httpx
+answer from a local stack's API is checked against openapi.yaml (tests/support/openapi_contract.py).
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,25 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
+import pytest
 
 from local import dev_keys
 from local.dev_stack import TABLE_NAME
+from tests.support.openapi_contract import check_response
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 60
 ALL_SCOPES = "sync,activations,topics:read,topics:write"
+# Base URLs of the stacks started in this process: their answers are the API's; other 127.0.0.1
+# servers (the platform fakes) are not.
+_API_BASE_URLS: set[str] = set()
 
 
 def free_port() -> int:
@@ -50,6 +61,7 @@ class LocalStack:
         self.api_port = api_port
         self.moto_port = moto_port
         self.base_url = f"http://127.0.0.1:{api_port}"
+        _API_BASE_URLS.add(self.base_url)
         self.moto_url = f"http://127.0.0.1:{moto_port}"
         self.dev_directory = dev_directory
         self.log_path = log_path
@@ -112,6 +124,25 @@ class LocalStack:
         if completed.returncode != 0:
             raise AssertionError(f"trigger-sync failed ({completed.returncode}):\n{completed.stderr[-2000:]}")
         return dict(json.loads(completed.stdout))
+
+
+@contextmanager
+def responses_checked_against_openapi() -> Iterator[None]:
+    """Check every httpx answer from a local stack's API against openapi.yaml while active: module
+    calls (``httpx.get``) and clients alike go through ``httpx.Client.send``."""
+    send = httpx.Client.send
+
+    def checked_send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        response = send(client, request, **kwargs)
+        origin = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
+        # A streamed body is not read here; no e2e test streams one.
+        if origin in _API_BASE_URLS and not kwargs.get("stream"):
+            check_response(request.method, request.url.path, response.status_code, response.headers, response.content)
+        return response
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx.Client, "send", checked_send)
+        yield
 
 
 def _banner_value(banner: str, label: str) -> str:

@@ -1,13 +1,17 @@
-"""The integration client holds every answer to openapi.yaml, and the opt-out marker turns that off
-for one test only. The gateway here answers what it is told, so no function runs."""
+"""The integration client and the e2e HTTP calls hold every answer to openapi.yaml, and the opt-out
+marker turns that off for one test only. The gateway and the server here answer what they are told,
+so no function runs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import httpx
 import pytest
 
 from local.api_gateway import ApiGateway, GatewayResponse
+from tests.e2e import local_stack
+from tests.fakes.http_server import FakeHttpServer, FakeResponse
 from tests.integration.conftest import ApiClient
 from tests.support.openapi_contract import ContractViolation
 
@@ -59,3 +63,19 @@ def test_the_marker_turns_the_check_off_for_its_test(api: ApiClient) -> None:
 
 def test_the_api_fixture_checks_by_default(api: ApiClient) -> None:
     assert api.check_contract is True
+
+
+def test_e2e_answers_of_the_api_are_checked_and_other_servers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = FakeResponse.json([{"id": "conn_1"}])
+    with FakeHttpServer() as api, FakeHttpServer() as platform:
+        api.route("GET", "/api/connections", broken)
+        platform.route("GET", "/api/connections", broken)
+        monkeypatch.setattr(local_stack, "_API_BASE_URLS", {api.url})
+
+        with local_stack.responses_checked_against_openapi():
+            assert httpx.get(f"{platform.url}/api/connections").status_code == 200
+            with pytest.raises(ContractViolation, match=r"listConnections \(GET /api/connections\) 200: body at /0"):
+                httpx.get(f"{api.url}/api/connections")
+            with httpx.Client(base_url=api.url) as client, pytest.raises(ContractViolation):
+                client.get("/api/connections")
+        assert httpx.get(f"{api.url}/api/connections").status_code == 200  # checks end with the block

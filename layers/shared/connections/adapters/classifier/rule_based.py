@@ -161,7 +161,9 @@ class RuleBasedClassifier:
     def _best_match(engine: _Engine, fields: list[_Field]) -> _Candidate | None:
         query: dict[str, float] = {}
         cue_weight = dict.fromkeys(TIER1_PREFERENCE, 0.0)
-        candidates: list[_Candidate] = []
+        # (score, node) pairs: a text of many taxonomy words has hundreds, and only the near-ties at the
+        # top need a _Candidate and its ranking key.
+        candidates: list[tuple[float, TaxonomyNode]] = []
         title_words = known_title_words = 0
         for field in fields:
             for segment_weight, segment in field.segments:
@@ -174,9 +176,7 @@ class RuleBasedClassifier:
                 for cue in analysed.cues:
                     cue_weight[cue] += field.weight
             evidence = _evidence_for_weight(field.weight)
-            candidates.extend(
-                _Candidate(hit.node, hit.score * evidence) for hit in engine.rules.hits(field.folded, field.words)
-            )
+            candidates.extend((hit.score * evidence, hit.node) for hit in engine.rules.hits(field.folded, field.words))
 
         strongest = max(cue_weight.values())
         leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
@@ -190,12 +190,13 @@ class RuleBasedClassifier:
                 score *= UNHINTED_TIER_FACTOR[match.node.tier1]
             elif match.node.tier1 != hint:
                 score *= CONFLICTING_TIER_FACTOR
-            candidates.append(_Candidate(match.node, score))
+            candidates.append((score, match.node))
         if not candidates:
             return None
         # Only near-ties need the full ranking key.
-        top = max(candidate.score for candidate in candidates) - 1e-6
-        return min((c for c in candidates if c.score >= top), key=lambda candidate: candidate.rank(hint))
+        top = max(score for score, _ in candidates) - 1e-6
+        near_ties = (_Candidate(node, score) for score, node in candidates if score >= top)
+        return min(near_ties, key=lambda candidate: candidate.rank(hint))
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,9 +70,9 @@ def test_every_labelled_segment_is_classified_as_given() -> None:
 
 def test_fields_are_given_in_order_of_trust_until_the_budget_is_spent() -> None:
     item = ClassifiableItem(
-        name="N" * 100,
-        taxonomy_path="P" * 100,
-        category="C" * 100,
+        name="N" * 60,
+        taxonomy_path="P" * 60,
+        category="C" * 60,
         keywords=("k" * 80, "k" * 80, "k" * 80),
         description="words of a description " * 20,
     )
@@ -80,11 +80,11 @@ def test_fields_are_given_in_order_of_trust_until_the_budget_is_spent() -> None:
     budgeted = item.within_budget()
 
     assert (budgeted.name, budgeted.taxonomy_path, budgeted.category) == (item.name, item.taxonomy_path, item.category)
-    # 400 - 300 leaves 100: one keyword of 80 (keywords are never cut: the second is left out), then the
-    # 20 characters left for the description, cut at a blank.
-    assert CLASSIFIED_TEXT_BUDGET == 400
+    # 300 - 180 leaves 120: one keyword of 80 (keywords are never cut: the second is left out), then the
+    # 40 characters left for the description, cut at a blank.
+    assert CLASSIFIED_TEXT_BUDGET == 300
     assert budgeted.keywords == item.keywords[:1]
-    assert budgeted.description == "words of a"
+    assert budgeted.description == "words of a description words of a"
     assert characters(budgeted) <= CLASSIFIED_TEXT_BUDGET
 
 

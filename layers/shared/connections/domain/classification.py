@@ -23,7 +23,7 @@ SEGMENT_TYPES: Final = (B2C, B2B)
 # may store 200 + 3 x 1,000 + 50 x 100 characters; no labelled segment has more than 110, no item the
 # bench generates from them more than 180). The stored topic keeps its fields whole; only what the
 # classifier reads is cut.
-CLASSIFIED_TEXT_BUDGET: Final = 400
+CLASSIFIED_TEXT_BUDGET: Final = 300
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ so no function runs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import pytest
@@ -25,14 +25,7 @@ class ScriptedGateway(ApiGateway):
         super().__init__(routes=[])
         self.response = response
 
-    def handle(
-        self,
-        method: str,
-        path: str,
-        query_string: str = "",
-        headers: Mapping[str, str] | None = None,
-        body: bytes = b"",
-    ) -> GatewayResponse:
+    def handle(self, *request: Any, **named: Any) -> GatewayResponse:
         return self.response
 
 

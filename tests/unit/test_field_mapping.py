@@ -181,6 +181,16 @@ def test_nesting_is_measured_without_recursion() -> None:
     assert nesting_exceeds([[1], {"a": []}], 2)
 
 
+def test_nesting_finds_a_list_or_object_among_many_plain_values() -> None:
+    class Mapping(dict):  # a subclass still counts as an object
+        pass
+
+    assert not nesting_exceeds(["golf"] * 1_000, 1)
+    assert nesting_exceeds(["golf"] * 1_000 + [[]], 1)
+    assert nesting_exceeds({"keywords": ["golf"] * 1_000, "extra": Mapping(a=[])}, 2)
+    assert not nesting_exceeds({"keywords": ["golf"] * 1_000, "extra": Mapping(a=1)}, 2)
+
+
 @pytest.mark.parametrize("count", [float("inf"), float("nan"), 1e300, -1, 10**400, MAX_TOTAL_ITEMS + 1, 12.5, "1e300"])
 def test_a_count_that_is_not_an_item_count_cannot_be_read(count: Any) -> None:
     with pytest.raises(MalformedResponse, match=r"count_path 'data\.total' is not an item count"):

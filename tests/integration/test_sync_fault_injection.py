@@ -9,6 +9,7 @@ import boto3
 import pytest
 
 from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
+from connections.adapters.dynamodb.table_client import batch_put
 from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
 from connections.domain import sync_service as sync_module
 from connections.domain.access import AuthType, Caller
@@ -154,8 +155,20 @@ def test_unprocessed_batch_items_are_retried(aws) -> None:
 
     first = repository.ingest("org_a", TopicSource.SYNC, "conn_x", drafts, "run#1", "2026-01-01T00:00:00.000Z")
     second = repository.ingest("org_a", TopicSource.SYNC, "conn_x", drafts, "run#2", "2026-01-01T00:00:00.000Z")
+    # Topics go in with their keys in transactions; batch writes (activations, for one) retry the same way.
+    items = [{"pk": {"S": "ORG#org_b"}, "sk": {"S": f"ITEM#{number}"}} for number in range(20)]
+    batch_put(client, aws.table_name, items)
 
     assert client.deferred_writes > 0
+    assert (
+        len(
+            boto3.client("dynamodb").scan(
+                TableName=aws.table_name,
+                ScanFilter={"pk": {"AttributeValueList": [{"S": "ORG#org_b"}], "ComparisonOperator": "EQ"}},
+            )["Items"]
+        )
+        == 20
+    )
     assert client.deferred_reads > 0
     assert [outcome.kind.value for outcome in first] == ["inserted"] * 60
     assert [outcome.kind.value for outcome in second] == ["duplicate"] * 60

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # sam build for the python3.13 runtime finds the interpreter through pyenv when it is not on PATH.
 SAM_ENV := PYENV_VERSION=3.13.0:3.11.7 PATH="$(HOME)/.pyenv/shims:$(PATH)"
 
-.PHONY: install dev test test-unit test-integration test-e2e lint format build bench clean
+.PHONY: install dev check test test-unit test-integration test-e2e lint format build bench clean
 
 $(STAMP): pyproject.toml layers/shared/requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,17 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/connections-dev serve
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+# Everything but the tests, fastest first: lint, formatting, types (layer, handlers, local runner, tests
+# and benches), and the template with cfn-lint's serverless rules.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/shared functions local tests bench
+	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+
+# What CI runs: the checks, then the whole suite with branch coverage (the total is the report's last line).
+test: check
+	$(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term:skip-covered
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -36,12 +45,10 @@ $(VENV)/.lint-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lint]"
 	touch $@
 
-lint: $(VENV)/.lint-installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared/connections local
-	$(BIN)/sam validate --lint --region us-east-1
-	$(SAM_ENV) $(BIN)/sam build --parallel
+# `check` plus what needs the SAM CLI: the template validated as SAM, and a real build.
+lint: check $(VENV)/.lint-installed
+	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --region us-east-1
+	SAM_CLI_TELEMETRY=0 $(SAM_ENV) $(BIN)/sam build --parallel
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -121,7 +121,20 @@ def pinned(stack: LocalStack, platform: CustomApiFake) -> Iterator[Pinned]:
     org = unique_org("org_conformance")
     session_token = stack.session_token(org, role="admin")
     client = httpx.Client(base_url=stack.base_url, headers=bearer(session_token), timeout=60)
-    partial = Pinned(client, platform, stack.api_key(org, ALL_SCOPES), session_token, *[""] * 3, "", 0, "", [], "")
+    partial = Pinned(
+        client,
+        platform,
+        stack.api_key(org, ALL_SCOPES),
+        session_token,
+        connection_id="",
+        start_connection_id="",
+        patch_connection_id="",
+        sync_run_id="",
+        sync_pages=0,
+        push_run_id="",
+        topic_ids=[],
+        activation_id="",
+    )
     connection_id = partial.create_connection("Seller catalogue and destination")
     topic_ids = [
         _created(client, "/api/topics", {"topic_name": f"Auto Intenders {n}", "description": "Researching SUVs"})

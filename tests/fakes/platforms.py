@@ -315,13 +315,13 @@ class TradeDeskFake:
         if (refused := self._owned(body)) is not None:
             return refused
         self.rate_batches.append(body)
-        refused = [
+        failed_lines = [
             {"ItemNumber": str(number), "ErrorCode": "IncorrectContent", "Message": "CPM is below the provider floor"}
             for number, rate in enumerate(body.get("DataRates", []))
             if rate.get("ProviderElementId") in self.refused_rates
         ]
         # Like the real API: a 200 that lists the rows it refused.
-        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}", "FailedLines": refused or None})
+        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}", "FailedLines": failed_lines or None})
 
     def _listing(self, request: RecordedRequest) -> FakeResponse:
         listed = list(self.elements.values())

@@ -181,4 +181,4 @@ def captured_logs() -> Iterator[io.StringIO]:
     yield stream
     root.removeHandler(other_handler)
     root.setLevel(previous_level)
-    service_logger.removeHandler(service_handler)
+    logging.getLogger(service_logger.name).removeHandler(service_handler)  # the Logger wraps this one

@@ -153,7 +153,8 @@ def dynamodb_fails_during_ingest(monkeypatch: pytest.MonkeyPatch, aws: LocalReso
     return client
 
 
-SYNC_FAULTS = {
+# Each injects its fault and returns what counts it (``fired``) and switches it (``armed``).
+SYNC_FAULTS: dict[str, Callable[[pytest.MonkeyPatch, LocalResources], Any]] = {
     "classifier": classifier_raises,
     "topic repository": topic_repository_raises,
     "mapper": mapper_raises,
@@ -443,7 +444,7 @@ def dynamodb_fails_recording_outcomes(
     return client
 
 
-PUSH_FAULTS = {
+PUSH_FAULTS: dict[str, Callable[[pytest.MonkeyPatch, LocalResources, list[str]], Any]] = {
     "topic repository": push_topic_repository_raises,
     "destination adapter": destination_raises,
     "dynamodb recording outcomes": dynamodb_fails_recording_outcomes,

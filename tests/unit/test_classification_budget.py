@@ -158,5 +158,5 @@ def test_a_manual_topic_is_classified_within_the_same_budget() -> None:
 
 @pytest.mark.parametrize("budget", [0, 3, 250])
 def test_no_budget_is_overspent(budget: int) -> None:
-    item = ClassifiableItem(**{"name": "a b " * 80, "description": "c d " * 300, "keywords": ("e",) * 50})
+    item = ClassifiableItem(name="a b " * 80, description="c d " * 300, keywords=("e",) * 50)
     assert characters(item.within_budget(budget)) <= budget

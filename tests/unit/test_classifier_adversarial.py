@@ -65,7 +65,7 @@ def _random_texts(count: int, seed: int, pieces: tuple[str, ...] = PIECES) -> li
 def _found(pattern: re.Pattern[str], text: str, limit: int | None = None) -> list[dict[str, str | None]]:
     found = []
     for match in pattern.finditer(text):
-        found.append(match.groupdict() or dict(enumerate(match.groups())))
+        found.append(match.groupdict() or {str(index): group for index, group in enumerate(match.groups())})
         if len(found) == limit:
             break
     return found

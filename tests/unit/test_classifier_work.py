@@ -150,7 +150,12 @@ def test_token_index_scores_are_the_same_to_the_last_bit(classifier: RuleBasedCl
 def test_a_repeated_word_is_analysed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     stems: list[str] = []
     real_stem = normalisation.stem
-    monkeypatch.setattr(normalisation, "stem", lambda word: stems.append(word) or real_stem(word))
+
+    def counted_stem(word: str) -> str:
+        stems.append(word)
+        return real_stem(word)
+
+    monkeypatch.setattr(normalisation, "stem", counted_stem)
     normalisation.analyse_word.cache_clear()
     normalisation.canonical.cache_clear()
 
@@ -261,7 +266,12 @@ def test_a_refused_age_range_repeated_is_read_once(
     classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     numbers: list[str] = []
-    monkeypatch.setattr(audience_rules, "int", lambda text: numbers.append(text) or int(text), raising=False)
+
+    def counted_int(text: str) -> int:
+        numbers.append(text)
+        return int(text)
+
+    monkeypatch.setattr(audience_rules, "int", counted_int, raising=False)
 
     found = classifier._engine.rules._age("ages 11-22 " * 1_000 + "ages 25-34")
 

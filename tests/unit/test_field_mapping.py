@@ -78,7 +78,12 @@ def test_a_keywords_string_of_100_kb_is_split_only_up_to_the_cap() -> None:
 def test_a_keywords_string_is_read_only_until_the_cap_is_reached(monkeypatch: pytest.MonkeyPatch) -> None:
     cuts: list[str] = []
     real_cut = field_mapping._cut
-    monkeypatch.setattr(field_mapping, "_cut", lambda text, length: cuts.append(text) or real_cut(text, length))
+
+    def counted_cut(text: str, length: int) -> str:
+        cuts.append(text)
+        return real_cut(text, length)
+
+    monkeypatch.setattr(field_mapping, "_cut", counted_cut)
 
     fields = map_item({"name": "Company size", "keywords": "1," * 50_000}, None).fields
 

@@ -101,3 +101,8 @@ def test_an_unbroken_long_name_is_cut_at_the_limit() -> None:
 def test_the_description_is_the_topics_own_else_its_placement() -> None:
     assert segment_description(topic(description="People who play golf"), Platform.LIVERAMP) == "People who play golf"
     assert segment_description(topic(), Platform.LIVERAMP) == "IAB Audience Taxonomy 1.1 644: Interest > Sports > Golf"
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+def test_an_unclassified_topic_without_a_description_is_described_by_its_name(platform: Platform) -> None:
+    assert segment_description(topic("Golf Fans", classification=None), platform) == "Golf Fans"

@@ -133,5 +133,8 @@ def segment_description(topic: Topic, platform: Platform) -> str:
     """The description a topic gets on a platform: its own, else its taxonomy placement."""
     rules = NAME_RULES[platform]
     fields = topic_fields(topic)
-    text = topic.description or render("IAB Audience Taxonomy 1.1 {{iab_code}}: {{tier_path}}", fields)
-    return fit(text or topic.name, rules.max_description, rules.refused)
+    placement = (
+        render("IAB Audience Taxonomy 1.1 {{iab_code}}: {{tier_path}}", fields) if topic.classification else None
+    )
+    # An unclassified topic has no placement to tell: its name says more than an empty template would.
+    return fit(topic.description or placement or topic.name, rules.max_description, rules.refused)

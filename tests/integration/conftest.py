@@ -145,6 +145,30 @@ def inbound_connection(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def create_topics(api: ApiClient, name_prefix: str, count: int) -> list[str]:
+    """``count`` manual topics named ``<name_prefix> <n>``; their ids."""
+    ids = []
+    for number in range(count):
+        created = api.post("/api/topics", {"topic_name": f"{name_prefix} {number}"})
+        assert created.status == 201, created.text
+        ids.append(str(created.json()["id"]))
+    return ids
+
+
+def create_outbound_connection(api: ApiClient, fake: Any, name: str = "Custom out") -> str:
+    """An outbound custom_api connection to a platform fake (its outbound config and credentials); its id."""
+    body = {
+        "name": name,
+        "platform": "custom_api",
+        "direction": "outbound",
+        "config": fake.outbound_config(),
+        "credentials": fake.credentials,
+    }
+    response = api.post("/api/connections", body)
+    assert response.status == 201, response.text
+    return str(response.json()["id"])
+
+
 def outbound_liveramp(**overrides: Any) -> dict[str, Any]:
     """The seed's LiveRamp create body."""
     body: dict[str, Any] = {

@@ -13,7 +13,7 @@ import pytest
 
 from connections.domain.push_service import MAX_PUSH_ATTEMPTS
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, CustomApiFake, custom_api_fake
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_outbound_connection, create_topics
 from tests.integration.test_run_failures import push_attempts
 
 TOPICS = 3
@@ -22,22 +22,9 @@ TOPICS = 3
 @pytest.fixture
 def destination(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str], CustomApiFake]]:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
-    topic_ids = []
-    for number in range(TOPICS):
-        created = api.post("/api/topics", {"topic_name": f"Travel > Beach Vacations {number}"})
-        assert created.status == 201, created.text
-        topic_ids.append(created.json()["id"])
+    topic_ids = create_topics(api, "Travel > Beach Vacations", TOPICS)
     with custom_api_fake() as fake:
-        body = {
-            "name": "Custom out",
-            "platform": "custom_api",
-            "direction": "outbound",
-            "config": fake.outbound_config(),
-            "credentials": fake.credentials,
-        }
-        response = api.post("/api/connections", body)
-        assert response.status == 201, response.text
-        yield response.json()["id"], topic_ids, fake
+        yield create_outbound_connection(api, fake), topic_ids, fake
 
 
 def platform_unavailable(fake: CustomApiFake, answers: int) -> None:

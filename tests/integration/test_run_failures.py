@@ -27,7 +27,7 @@ from local.provision import LocalResources
 from local.scheduled_syncs import SCHEDULED_SYNC_FUNCTION, SqsPageWorker, invoke_function
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, custom_api_fake
 from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, SegmentCatalogue, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_outbound_connection, create_topics
 from tests.support.scheduled_syncs import peek_bodies, queue_messages, scheduled_event, use_scheduled_syncs
 
 ORG = "org_a"
@@ -366,22 +366,9 @@ def test_the_page_worker_reports_only_the_failing_page_and_its_run_fails_at_the_
 @pytest.fixture
 def push_connection(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str], Any]]:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
-    topic_ids = []
-    for number in range(3):
-        created = api.post("/api/topics", {"topic_name": f"Pet Owners > Dogs {number}"})
-        assert created.status == 201, created.text
-        topic_ids.append(created.json()["id"])
+    topic_ids = create_topics(api, "Pet Owners > Dogs", 3)
     with custom_api_fake() as fake:
-        body = {
-            "name": "Custom out",
-            "platform": "custom_api",
-            "direction": "outbound",
-            "config": fake.outbound_config(),
-            "credentials": fake.credentials,
-        }
-        response = api.post("/api/connections", body)
-        assert response.status == 201, response.text
-        yield response.json()["id"], topic_ids, fake
+        yield create_outbound_connection(api, fake), topic_ids, fake
 
 
 def start_push(api: ApiClient, connection_id: str, topic_ids: list[str]) -> str:

@@ -14,7 +14,7 @@ from connections.adapters.dynamodb.push_repository import activation_key
 from local.provision import LocalResources
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, custom_api_fake
 from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, SegmentCatalogue, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_outbound_connection, create_topics
 
 ORG = "org_a"
 UNREADABLE = "Stored credentials could not be read; enter the credentials again"
@@ -112,25 +112,12 @@ def test_a_push_batch_with_unreadable_credentials_is_a_409_and_claims_nothing(
     aws: LocalResources, api: ApiClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
-    topic_ids = [api.post("/api/topics", {"topic_name": f"Pet Owners > Cats {n}"}).json()["id"] for n in range(2)]
+    topic_ids = create_topics(api, "Pet Owners > Cats", 2)
     with custom_api_fake() as fake:
-
-        def create_outbound(name: str) -> str:
-            body = {
-                "name": name,
-                "platform": "custom_api",
-                "direction": "outbound",
-                "config": fake.outbound_config(),
-                "credentials": fake.credentials,
-            }
-            response = api.post("/api/connections", body)
-            assert response.status == 201, response.text
-            return str(response.json()["id"])
-
-        connection_id = create_outbound("Broken")
+        connection_id = create_outbound_connection(api, fake, "Broken")
         run = api.post(f"/api/connections/{connection_id}/push/run", {"segmentIds": topic_ids})
         assert run.status == 200, run.text
-        copy_credentials(aws, create_outbound("Other"), connection_id)
+        copy_credentials(aws, create_outbound_connection(api, fake, "Other"), connection_id)
         push_url = f"/api/connections/{connection_id}/push/run/{run.json()['runId']}/push"
 
         refused = api.post(push_url)

@@ -19,7 +19,9 @@ from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     cancellation_codes,
+    condition_failed,
     is_transaction_cancelled,
+    query_all,
     retry_transaction_conflicts,
 )
 from connections.domain.clock import utc_now
@@ -64,7 +66,6 @@ class DynamoConnectionRepository(TableRepository):
     """Connections under ``ORG#<org>`` / ``CONN#<id>``, with the org counter at ``ORG#<org>`` / ``META``."""
 
     def list_for_org(self, org_id: str) -> list[Connection]:
-        items: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -75,13 +76,7 @@ class DynamoConnectionRepository(TableRepository):
             "ProjectionExpression": _RECORD_ATTRIBUTES,
             "ExpressionAttributeNames": _RECORD_NAMES,
         }
-        while True:
-            page = self.client.query(**request)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                break
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        connections = [_connection(item) for item in items]
+        connections = [_connection(item) for item in query_all(self.client, request)]
         return sorted(connections, key=lambda connection: connection.created_at)
 
     def get(self, org_id: str, connection_id: str) -> Connection | None:
@@ -168,7 +163,7 @@ class DynamoConnectionRepository(TableRepository):
                 ExpressionAttributeValues=attribute_values,
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
             if self.get(connection.org_id, connection.id) is None:
                 raise NotFound("Connection not found") from None
@@ -195,7 +190,7 @@ class DynamoConnectionRepository(TableRepository):
                 ExpressionAttributeValues=values,
             )
         except ClientError as error_response:
-            if error_response.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error_response):
                 raise
 
     def delete(self, connection: Connection) -> None:
@@ -247,7 +242,7 @@ class DynamoConnectionRepository(TableRepository):
                 },
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
     def connection_count(self, org_id: str) -> int:

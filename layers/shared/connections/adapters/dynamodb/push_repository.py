@@ -5,6 +5,7 @@ lease) before any platform call, and its outcome is written only while the claim
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +19,8 @@ from connections.adapters.dynamodb.table_client import (
     TableRepository,
     batch_get,
     batch_put,
+    condition_failed,
+    query_all,
 )
 from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.errors import PushAlreadyRunning
@@ -93,10 +96,6 @@ def _run(item: dict[str, Any]) -> PushRun:
     )
 
 
-def _condition_failed(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class DynamoPushRepository(TableRepository):
     # -- runs ---------------------------------------------------------------------------------------
 
@@ -164,7 +163,7 @@ class DynamoPushRepository(TableRepository):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return None
             raise
         return _run(response["Attributes"])
@@ -185,7 +184,7 @@ class DynamoPushRepository(TableRepository):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error_response:
-            if _condition_failed(error_response):
+            if condition_failed(error_response):
                 return None
             raise
         return _run(response["Attributes"])
@@ -207,7 +206,7 @@ class DynamoPushRepository(TableRepository):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return None
             raise
         release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, run.id)
@@ -244,14 +243,8 @@ class DynamoPushRepository(TableRepository):
             },
             "ConsistentRead": True,
         }
-        found: list[Activation] = []
-        while len(found) < limit:
-            response = self.client.query(**request)
-            found.extend(_activation(item) for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return found[:limit]
+        # islice stops reading pages once ``limit`` activations are found.
+        return [_activation(item) for item in itertools.islice(query_all(self.client, request), limit)]
 
     def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:
         now = time.time()
@@ -272,7 +265,7 @@ class DynamoPushRepository(TableRepository):
                 },
             )
         except ClientError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -295,7 +288,7 @@ class DynamoPushRepository(TableRepository):
                 ExpressionAttributeValues=attributes | {":token": {"S": token}},
             )
         except ClientError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -316,7 +309,7 @@ class DynamoPushRepository(TableRepository):
         try:
             response = self.client.update_item(**request)
         except ClientError as failure:
-            if _condition_failed(failure):
+            if condition_failed(failure):
                 return None
             raise
         return int(from_item(response["Attributes"]).get("pushAttempts", 0))
@@ -328,10 +321,4 @@ class DynamoPushRepository(TableRepository):
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": prefix}},
         }
-        activations: list[Activation] = []
-        while True:
-            response = self.client.query(**request)
-            activations.extend(_activation(item) for item in response["Items"])
-            if "LastEvaluatedKey" not in response:
-                return activations
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_activation(item) for item in query_all(self.client, request)]

@@ -14,6 +14,7 @@ from connections.adapters.dynamodb.item_codec import from_item, to_item
 from connections.adapters.dynamodb.keys import connection_key, idempotency_key
 from connections.adapters.dynamodb.table_client import (
     cancellation_codes,
+    condition_failed,
     is_transaction_cancelled,
     retry_transaction_conflicts,
 )
@@ -112,5 +113,5 @@ def release_lock(client: Any, table: str, org_id: str, connection_id: str, lock:
             ExpressionAttributeValues={":run": {"S": run_id}},
         )
     except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+        if not condition_failed(error):
             raise

@@ -19,7 +19,9 @@ from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, r
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     cancellation_codes,
+    condition_failed,
     is_transaction_cancelled,
+    query_all,
     retry_transaction_conflicts,
 )
 from connections.domain.errors import SyncAlreadyRunning
@@ -80,10 +82,6 @@ def _page_from_item(item: dict[str, Any]) -> PageRecord:
     )
 
 
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class DynamoSyncRunRepository(TableRepository):
     def active_run_id(self, org_id: str, connection_id: str) -> str | None:
         return lock_holder(self.client, self._table, org_id, connection_id, LOCK)
@@ -135,15 +133,8 @@ class DynamoSyncRunRepository(TableRepository):
             },
             "ConsistentRead": True,
         }
-        records: dict[int, PageRecord] = {}
-        while True:
-            response = self.client.query(**request)
-            for item in response["Items"]:
-                record = _page_from_item(item)
-                records[record.page] = record
-            if "LastEvaluatedKey" not in response:
-                return records
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        records = (_page_from_item(item) for item in query_all(self.client, request))
+        return {record.page: record for record in records}
 
     def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:
         now = time.time()
@@ -168,7 +159,7 @@ class DynamoSyncRunRepository(TableRepository):
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if not _is_condition_failure(error):
+            if not condition_failed(error):
                 raise
             item = self.client.get_item(
                 TableName=self._table, Key=page_key(org_id, run_id, page), ConsistentRead=True
@@ -227,7 +218,7 @@ class DynamoSyncRunRepository(TableRepository):
                 ExpressionAttributeValues={":zero": {"N": "0"}, ":token": {"S": token}},
             )
         except ClientError as error:
-            if not _is_condition_failure(error):  # a lost claim: nothing to release
+            if not condition_failed(error):  # a lost claim: nothing to release
                 raise
 
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
@@ -294,7 +285,7 @@ class DynamoSyncRunRepository(TableRepository):
                 ExpressionAttributeValues=attributes | {":running": {"S": RunStatus.RUNNING.value}},
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 return None
             raise
         self.release_connection(run.org_id, run.connection_id, run.id)

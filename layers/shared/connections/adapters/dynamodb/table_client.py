@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any, TypeVar
 
@@ -69,16 +69,45 @@ class ThrottleTranslatingClient:
         def call(*args: Any, **kwargs: Any) -> Any:
             try:
                 return attribute(*args, **kwargs)
-            except ClientError as error:
-                if is_throttling(error):
-                    raise StorageThrottled("The database is busy; retry in a moment") from error
-                if error.response.get("Error", {}).get("Code") in SERVER_ERROR_CODES:
-                    raise StorageUnavailable("The database is unavailable; retry in a moment") from error
-                raise
-            except CONNECTION_ERRORS as error:
-                raise StorageUnavailable("The database is unavailable; retry in a moment") from error
+            except (ClientError, *CONNECTION_ERRORS) as error:
+                translated = storage_error(error)
+                if translated is error:
+                    raise
+                raise translated from error
 
         return call
+
+
+def storage_error(error: Exception) -> Exception:
+    """The domain error a failed DynamoDB call stands for (throttled, unavailable), else the error itself."""
+    if isinstance(error, CONNECTION_ERRORS):
+        return StorageUnavailable("The database is unavailable; retry in a moment")
+    if isinstance(error, ClientError):
+        if is_throttling(error):
+            return StorageThrottled("The database is busy; retry in a moment")
+        if error.response.get("Error", {}).get("Code") in SERVER_ERROR_CODES:
+            return StorageUnavailable("The database is unavailable; retry in a moment")
+    return error
+
+
+def query_all(client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a query finds, read page by page (lazily) through boto3's paginator.
+
+    The paginator's calls do not pass through ThrottleTranslatingClient, so their errors are translated here."""
+    pages = client.get_paginator(operation_name="query").paginate(**request)
+    try:
+        for page in pages:
+            yield from page["Items"]
+    except (ClientError, *CONNECTION_ERRORS) as error:
+        translated = storage_error(error)
+        if translated is error:
+            raise
+        raise translated from error
+
+
+def condition_failed(error: ClientError) -> bool:
+    """True when a single-item write was refused by its ConditionExpression."""
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 def cancellation_codes(error: ClientError) -> list[str]:

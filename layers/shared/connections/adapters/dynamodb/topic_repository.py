@@ -25,7 +25,9 @@ from connections.adapters.dynamodb.table_client import (
     batch_get,
     batch_put,
     cancellation_codes,
+    condition_failed,
     is_transaction_cancelled,
+    query_all,
     retry_transaction_conflicts,
 )
 from connections.domain.classification import Classification
@@ -353,7 +355,7 @@ class DynamoTopicRepository(TableRepository):
         try:
             self.client.update_item(**update)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
     def _link_external(self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str) -> None:
@@ -368,24 +370,18 @@ class DynamoTopicRepository(TableRepository):
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
 
     # -- reads --------------------------------------------------------------------------------------
 
     def list_for_org(self, org_id: str) -> list[Topic]:
-        items: list[dict[str, Any]] = []
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": TOPIC_PREFIX_SK}},
         }
-        while True:
-            page = self.client.query(**request)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return [topic_from_item(item) for item in items]
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return [topic_from_item(item) for item in query_all(self.client, request)]
 
     def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:
         keys = [_key(org_id, TOPIC_PREFIX_SK + topic_id) for topic_id in dict.fromkeys(topic_ids)]

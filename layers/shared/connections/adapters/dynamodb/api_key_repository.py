@@ -6,7 +6,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_item
-from connections.adapters.dynamodb.keys import api_key_key, meta_key, org_partition
+from connections.adapters.dynamodb.keys import api_key_key, api_key_reference_key, meta_key
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     cancellation_codes,
@@ -15,10 +15,6 @@ from connections.adapters.dynamodb.table_client import (
 )
 from connections.domain.api_keys import ApiKey
 from connections.domain.errors import Conflict, NotFound
-
-
-def _reference_key(org_id: str, key_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"APIKEYREF#{key_id}"}}
 
 
 class DynamoApiKeyRepository(TableRepository):
@@ -70,7 +66,7 @@ class DynamoApiKeyRepository(TableRepository):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _reference_key(api_key.org_id, api_key.key_id) | to_item(record | {"digest": digest}),
+                    "Item": api_key_reference_key(api_key.org_id, api_key.key_id) | to_item(record | {"digest": digest}),
                 }
             },
         ]
@@ -82,7 +78,7 @@ class DynamoApiKeyRepository(TableRepository):
             raise
 
     def revoke(self, org_id: str, key_id: str, revoked_at: str) -> None:
-        reference = self.client.get_item(TableName=self._table, Key=_reference_key(org_id, key_id)).get("Item")
+        reference = self.client.get_item(TableName=self._table, Key=api_key_reference_key(org_id, key_id)).get("Item")
         if not reference:
             raise NotFound("API key not found")
         digest = from_item(reference)["digest"]

@@ -10,10 +10,13 @@ from botocore.exceptions import ClientError
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
 from connections.adapters.dynamodb.keys import (
     CONNECTION_SORT_PREFIX,
+    Key,
     connection_key,
     idempotency_key,
     meta_key,
     org_partition,
+    push_run_key,
+    sync_run_key,
 )
 from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
@@ -220,17 +223,17 @@ class DynamoConnectionRepository(TableRepository):
                 raise NotFound("Connection not found") from None
             raise
         if connection.active_sync_run_id:
-            self._cancel_run(org_id, f"SYNCRUN#{connection.active_sync_run_id}")
+            self._cancel_run(sync_run_key(org_id, connection.active_sync_run_id))
         if connection.active_push_run_id:
-            self._cancel_run(org_id, f"PUSHRUN#{connection.active_push_run_id}")
+            self._cancel_run(push_run_key(org_id, connection.active_push_run_id))
 
-    def _cancel_run(self, org_id: str, run_sort_key: str) -> None:
+    def _cancel_run(self, run_key: Key) -> None:
         """A deleted connection's running sync or push is cancelled (it could never make another call)."""
         now = utc_now()
         try:
             self.client.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": org_partition(org_id)}, "sk": {"S": run_sort_key}},
+                Key=run_key,
                 UpdateExpression="SET #status = :cancelled, updatedAt = :now, completedAt = :now, lastError = :why",
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},

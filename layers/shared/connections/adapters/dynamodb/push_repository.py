@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.keys import ACTIVATION_SORT_PREFIX, activation_key, org_partition, push_run_key
 from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
@@ -29,15 +29,6 @@ from connections.domain.sync_run import RunStatus
 
 RUN_TTL_SECONDS = 30 * 24 * 3600
 LOCK = "activePushRunId"
-ACTIVATION_PREFIX_SK = "ACT#"
-
-
-def run_key(org_id: str, run_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"PUSHRUN#{run_id}"}}
-
-
-def activation_key(org_id: str, connection_id: str, topic_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"{ACTIVATION_PREFIX_SK}{connection_id}#{topic_id}"}}
 
 
 _ACTIVATION_FIELDS = {
@@ -126,7 +117,7 @@ class DynamoPushRepository(TableRepository):
             org_id=run.org_id,
             connection_id=run.connection_id,
             lock=LOCK,
-            run_item=run_key(run.org_id, run.id) | to_item(record),
+            run_item=push_run_key(run.org_id, run.id) | to_item(record),
             run_id=run.id,
             idempotency=idempotency,
             already_running=PushAlreadyRunning,
@@ -141,14 +132,14 @@ class DynamoPushRepository(TableRepository):
                 release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, holder)
 
     def get(self, org_id: str, run_id: str) -> PushRun | None:
-        item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self._table, Key=push_run_key(org_id, run_id), ConsistentRead=True).get("Item")
         return _run(item) if item else None
 
     def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
         try:
             response = self.client.update_item(
                 TableName=self._table,
-                Key=run_key(run.org_id, run.id),
+                Key=push_run_key(run.org_id, run.id),
                 UpdateExpression="SET updatedAt = :now REMOVE lastError "
                 "ADD processedBatches :one, successCount :ok, errorCount :failed",
                 ConditionExpression="#status = :running",
@@ -172,7 +163,7 @@ class DynamoPushRepository(TableRepository):
         try:
             response = self.client.update_item(
                 TableName=self._table,
-                Key=run_key(run.org_id, run.id),
+                Key=push_run_key(run.org_id, run.id),
                 UpdateExpression="SET lastError = :error, updatedAt = :now",
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},
@@ -198,7 +189,7 @@ class DynamoPushRepository(TableRepository):
         try:
             response = self.client.update_item(
                 TableName=self._table,
-                Key=run_key(run.org_id, run.id),
+                Key=push_run_key(run.org_id, run.id),
                 UpdateExpression=expression,
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames={"#status": "status"},
@@ -236,7 +227,7 @@ class DynamoPushRepository(TableRepository):
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
                 ":pk": {"S": org_partition(run.org_id)},
-                ":prefix": {"S": f"{ACTIVATION_PREFIX_SK}{run.connection_id}#"},
+                ":prefix": {"S": f"{ACTIVATION_SORT_PREFIX}{run.connection_id}#"},
                 ":run": {"S": run.id},
                 ":pending": {"S": ActivationStatus.PENDING.value},
                 ":now": to_attribute(round(now_epoch, 3)),
@@ -315,7 +306,7 @@ class DynamoPushRepository(TableRepository):
         return int(from_item(response["Attributes"]).get("pushAttempts", 0))
 
     def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
-        prefix = ACTIVATION_PREFIX_SK + (f"{connection_id}#" if connection_id else "")
+        prefix = ACTIVATION_SORT_PREFIX + (f"{connection_id}#" if connection_id else "")
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",

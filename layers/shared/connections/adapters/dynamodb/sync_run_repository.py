@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.keys import org_partition, sync_page_key, sync_page_prefix, sync_run_key
 from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
@@ -38,14 +38,6 @@ _RUN_FIELDS = {
     "completed_at": "completedAt",
     "last_error": "lastError",
 }
-
-
-def run_key(org_id: str, run_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}"}}
-
-
-def page_key(org_id: str, run_id: str, page: int) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": f"SYNCRUN#{run_id}#PAGE#{page:07d}"}}
 
 
 def _run_from_item(item: dict[str, Any]) -> SyncRun:
@@ -113,14 +105,14 @@ class DynamoSyncRunRepository(TableRepository):
             org_id=run.org_id,
             connection_id=run.connection_id,
             lock=LOCK,
-            run_item=run_key(run.org_id, run.id) | to_item(record),
+            run_item=sync_run_key(run.org_id, run.id) | to_item(record),
             run_id=run.id,
             idempotency=idempotency,
             already_running=SyncAlreadyRunning,
         )
 
     def get(self, org_id: str, run_id: str) -> SyncRun | None:
-        item = self.client.get_item(TableName=self._table, Key=run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        item = self.client.get_item(TableName=self._table, Key=sync_run_key(org_id, run_id), ConsistentRead=True).get("Item")
         return _run_from_item(item) if item else None
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
@@ -129,7 +121,7 @@ class DynamoSyncRunRepository(TableRepository):
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
                 ":pk": {"S": org_partition(org_id)},
-                ":prefix": {"S": f"SYNCRUN#{run_id}#PAGE#"},
+                ":prefix": {"S": sync_page_prefix(run_id)},
             },
             "ConsistentRead": True,
         }
@@ -141,7 +133,7 @@ class DynamoSyncRunRepository(TableRepository):
         try:
             response = self.client.update_item(
                 TableName=self._table,
-                Key=page_key(org_id, run_id, page),
+                Key=sync_page_key(org_id, run_id, page),
                 UpdateExpression=(
                     "SET #page = :page, #state = :processing, claimToken = :token, leaseExpires = :lease, #ttl = :ttl"
                 ),
@@ -162,7 +154,7 @@ class DynamoSyncRunRepository(TableRepository):
             if not condition_failed(error):
                 raise
             item = self.client.get_item(
-                TableName=self._table, Key=page_key(org_id, run_id, page), ConsistentRead=True
+                TableName=self._table, Key=sync_page_key(org_id, run_id, page), ConsistentRead=True
             ).get("Item")
             record = _page_from_item(item) if item else None
             return record if record and record.state is PageState.DONE else None
@@ -173,7 +165,7 @@ class DynamoSyncRunRepository(TableRepository):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": page_key(run.org_id, run.id, page),
+                    "Key": sync_page_key(run.org_id, run.id, page),
                     "UpdateExpression": "SET #state = :failed, lastError = :error, leaseExpires = :zero "
                     "REMOVE claimToken ADD attempts :one",
                     "ConditionExpression": "claimToken = :token",
@@ -190,7 +182,7 @@ class DynamoSyncRunRepository(TableRepository):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": run_key(run.org_id, run.id),
+                    "Key": sync_run_key(run.org_id, run.id),
                     "UpdateExpression": "SET lastError = :error, updatedAt = :now",
                     "ConditionExpression": "#status = :running",
                     "ExpressionAttributeNames": {"#status": "status"},
@@ -212,7 +204,7 @@ class DynamoSyncRunRepository(TableRepository):
         try:
             self.client.update_item(
                 TableName=self._table,
-                Key=page_key(run.org_id, run.id, page),
+                Key=sync_page_key(run.org_id, run.id, page),
                 UpdateExpression="SET leaseExpires = :zero REMOVE claimToken",
                 ConditionExpression="claimToken = :token",
                 ExpressionAttributeValues={":zero": {"N": "0"}, ":token": {"S": token}},
@@ -226,7 +218,7 @@ class DynamoSyncRunRepository(TableRepository):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": page_key(run.org_id, run.id, result.page),
+                    "Key": sync_page_key(run.org_id, run.id, result.page),
                     "UpdateExpression": "SET #state = :done, #result = :result, updatedAt = :now "
                     "REMOVE claimToken, leaseExpires",
                     "ConditionExpression": "claimToken = :token AND #state = :processing",
@@ -243,7 +235,7 @@ class DynamoSyncRunRepository(TableRepository):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": run_key(run.org_id, run.id),
+                    "Key": sync_run_key(run.org_id, run.id),
                     "UpdateExpression": "SET updatedAt = :now REMOVE lastError "
                     "ADD processedPages :one, successCount :inserted, duplicateCount :duplicates, errorCount :errors",
                     # A page that was in flight when its run was cancelled still counts: its topics
@@ -278,7 +270,7 @@ class DynamoSyncRunRepository(TableRepository):
         try:
             self.client.update_item(
                 TableName=self._table,
-                Key=run_key(run.org_id, run.id),
+                Key=sync_run_key(run.org_id, run.id),
                 UpdateExpression="SET " + ", ".join(f"#v{position} = :v{position}" for position in range(len(values))),
                 ConditionExpression="#status = :running",
                 ExpressionAttributeNames=names | {"#status": "status"},

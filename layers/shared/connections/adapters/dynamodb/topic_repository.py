@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.keys import Key, org_item_key, org_partition
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     batch_get,
@@ -49,18 +49,14 @@ def _key_text(value: str) -> str:
     return value if len(value) <= _MAX_KEY_TEXT else "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def _key(org_id: str, sort_key: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": org_partition(org_id)}, "sk": {"S": sort_key}}
+def _name_key(org_id: str, draft: TopicDraft) -> Key:
+    return org_item_key(org_id, f"TNAME#{_key_text(draft.normalised_name)}")
 
 
-def _name_key(org_id: str, draft: TopicDraft) -> dict[str, dict[str, str]]:
-    return _key(org_id, f"TNAME#{_key_text(draft.normalised_name)}")
-
-
-def _external_key(org_id: str, connection_id: str | None, draft: TopicDraft) -> dict[str, dict[str, str]] | None:
+def _external_key(org_id: str, connection_id: str | None, draft: TopicDraft) -> Key | None:
     if not connection_id or not draft.external_id:
         return None
-    return _key(org_id, f"TEXT#{connection_id}#{_key_text(draft.external_id)}")
+    return org_item_key(org_id, f"TEXT#{connection_id}#{_key_text(draft.external_id)}")
 
 
 def _classification_values(classification: Classification | None) -> dict[str, Any] | None:
@@ -278,7 +274,7 @@ class DynamoTopicRepository(TableRepository):
         present = {
             from_item(item)["id"]
             for item in batch_get(
-                self.client, self._table, [_key(org_id, TOPIC_PREFIX_SK + tid) for tid in rewrite.values()]
+                self.client, self._table, [org_item_key(org_id, TOPIC_PREFIX_SK + tid) for tid in rewrite.values()]
             )
         }
         return {index: topic_id for index, topic_id in rewrite.items() if topic_id not in present}
@@ -306,7 +302,7 @@ class DynamoTopicRepository(TableRepository):
             "lastSeenAt": now,
             "insertedBy": writer,
         } | _draft_values(draft)
-        return _key(org_id, TOPIC_PREFIX_SK + topic_id) | to_item(values)
+        return org_item_key(org_id, TOPIC_PREFIX_SK + topic_id) | to_item(values)
 
     def _enrichment(
         self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str
@@ -320,7 +316,7 @@ class DynamoTopicRepository(TableRepository):
         fills = [f"#f{position} = if_not_exists(#f{position}, :f{position})" for position in range(len(fields))]
         update: dict[str, Any] = {
             "TableName": self._table,
-            "Key": _key(org_id, TOPIC_PREFIX_SK + topic_id),
+            "Key": org_item_key(org_id, TOPIC_PREFIX_SK + topic_id),
             "UpdateExpression": "SET " + ", ".join(["lastSeenAt = :now", "updatedAt = :now", *fills]),
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": values | {":now": {"S": now}},
@@ -384,7 +380,7 @@ class DynamoTopicRepository(TableRepository):
         return [topic_from_item(item) for item in query_all(self.client, request)]
 
     def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:
-        keys = [_key(org_id, TOPIC_PREFIX_SK + topic_id) for topic_id in dict.fromkeys(topic_ids)]
+        keys = [org_item_key(org_id, TOPIC_PREFIX_SK + topic_id) for topic_id in dict.fromkeys(topic_ids)]
         return {
             topic.id: topic for topic in (topic_from_item(item) for item in batch_get(self.client, self._table, keys))
         }

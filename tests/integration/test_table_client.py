@@ -10,7 +10,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from connections.adapters.dynamodb.table_client import ThrottleTranslatingClient, condition_failed, query_all
+from connections.adapters.dynamodb.table_client import (
+    ThrottleTranslatingClient,
+    Transaction,
+    condition_failed,
+    query_all,
+)
 from connections.domain.errors import StorageThrottled, StorageUnavailable
 from local.provision import LocalResources
 
@@ -83,3 +88,18 @@ def test_other_errors_pass_unchanged(aws: LocalResources) -> None:
         list(query_all(ThrottleTranslatingClient(client), bad))
     assert raised.value.response["Error"]["Code"] == "ValidationException"
     assert not condition_failed(raised.value)
+
+
+def test_a_cancelled_transaction_names_the_parts_that_refused() -> None:
+    transaction = Transaction()
+    for name in ("limit", "record", "idempotency"):
+        transaction.add(name, {"Put": {}})
+    reasons = [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}, {"Code": "ConditionalCheckFailed"}]
+    cancelled = ClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "x"}, "CancellationReasons": reasons},
+        "TransactWriteItems",
+    )
+    other = ClientError({"Error": {"Code": "ValidationException", "Message": "x"}}, "TransactWriteItems")
+
+    assert transaction.refused(cancelled) == {"record", "idempotency"}
+    assert transaction.refused(other) == frozenset()

@@ -66,7 +66,8 @@ class DynamoApiKeyRepository(TableRepository):
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": api_key_reference_key(api_key.org_id, api_key.key_id) | to_item(record | {"digest": digest}),
+                    "Item": api_key_reference_key(api_key.org_id, api_key.key_id)
+                    | to_item(record | {"digest": digest}),
                 }
             },
         ]

@@ -21,6 +21,7 @@ from connections.adapters.dynamodb.keys import (
 from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
+    Transaction,
     cancellation_codes,
     condition_failed,
     is_transaction_cancelled,
@@ -112,7 +113,9 @@ class DynamoConnectionRepository(TableRepository):
         item = connection_key(connection.org_id, connection.id) | to_item(stored_attributes(connection))
         if encrypted_credentials is not None:
             item[_CIPHERTEXT] = {"B": encrypted_credentials}
-        actions: list[dict[str, Any]] = [
+        transaction = Transaction()
+        transaction.add(
+            "limit",
             {
                 "Update": {
                     "TableName": self._table,
@@ -126,19 +129,20 @@ class DynamoConnectionRepository(TableRepository):
                     },
                 }
             },
+        )
+        transaction.add(
+            "record",
             {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
-        ]
+        )
         if idempotency is not None:
-            actions.append(idempotency_put(self._table, connection.org_id, idempotency, connection.id))
+            transaction.add("idempotency", idempotency_put(self._table, connection.org_id, idempotency, connection.id))
         try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+            transaction.write(self.client)
         except ClientError as error:
-            if not is_transaction_cancelled(error):
-                raise
-            codes = cancellation_codes(error)
-            if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+            refused = transaction.refused(error)
+            if idempotency is not None and "idempotency" in refused:
                 raise self._replay(connection.org_id, idempotency) from None
-            if codes and codes[0] == "ConditionalCheckFailed":
+            if "limit" in refused:
                 raise ConnectionLimitReached(
                     f"Connection limit reached: an organisation can have at most {max_per_org} connections"
                 ) from None

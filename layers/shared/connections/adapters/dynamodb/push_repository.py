@@ -132,7 +132,8 @@ class DynamoPushRepository(TableRepository):
                 release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, holder)
 
     def get(self, org_id: str, run_id: str) -> PushRun | None:
-        item = self.client.get_item(TableName=self._table, Key=push_run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        key = push_run_key(org_id, run_id)
+        item = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         return _run(item) if item else None
 
     def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:

@@ -13,10 +13,8 @@ from botocore.exceptions import ClientError
 from connections.adapters.dynamodb.item_codec import from_item, to_item
 from connections.adapters.dynamodb.keys import connection_key, idempotency_key
 from connections.adapters.dynamodb.table_client import (
-    cancellation_codes,
+    Transaction,
     condition_failed,
-    is_transaction_cancelled,
-    retry_transaction_conflicts,
 )
 from connections.domain.errors import Conflict, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
@@ -68,7 +66,9 @@ def start_locked_run(
 
     Raises IdempotentReplay (the key was used), ``already_running(holder)``, or NotFound.
     """
-    actions: list[dict[str, Any]] = [
+    transaction = Transaction()
+    transaction.add(
+        "lock",
         {
             "Update": {
                 "TableName": table,
@@ -79,21 +79,21 @@ def start_locked_run(
                 "ExpressionAttributeValues": {":run": {"S": run_id}},
             }
         },
-        {"Put": {"TableName": table, "Item": run_item, "ConditionExpression": "attribute_not_exists(pk)"}},
-    ]
+    )
+    transaction.add(
+        "run", {"Put": {"TableName": table, "Item": run_item, "ConditionExpression": "attribute_not_exists(pk)"}}
+    )
     if idempotency is not None:
-        actions.append(idempotency_put(table, org_id, idempotency, run_id))
+        transaction.add("idempotency", idempotency_put(table, org_id, idempotency, run_id))
     try:
-        retry_transaction_conflicts(lambda: client.transact_write_items(TransactItems=actions))
+        transaction.write(client)
     except ClientError as error:
-        if not is_transaction_cancelled(error):
-            raise
-        codes = cancellation_codes(error)
-        if idempotency is not None and len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+        refused = transaction.refused(error)
+        if idempotency is not None and "idempotency" in refused:
             replayed = replay_of(client, table, org_id, idempotency)
             if replayed:
                 raise IdempotentReplay(replayed, idempotency.fingerprint) from None
-        if codes[:1] == ["ConditionalCheckFailed"]:
+        if "lock" in refused:
             holder = lock_holder(client, table, org_id, connection_id, lock)
             if holder:
                 raise already_running(holder) from None

@@ -112,7 +112,8 @@ class DynamoSyncRunRepository(TableRepository):
         )
 
     def get(self, org_id: str, run_id: str) -> SyncRun | None:
-        item = self.client.get_item(TableName=self._table, Key=sync_run_key(org_id, run_id), ConsistentRead=True).get("Item")
+        key = sync_run_key(org_id, run_id)
+        item = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         return _run_from_item(item) if item else None
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:

@@ -119,6 +119,32 @@ def is_transaction_cancelled(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
 
 
+class Transaction:
+    """A TransactWriteItems request whose parts have names, so that a cancellation says which part's
+    condition refused it (``"limit" in refused``) instead of a position (``codes[2]``)."""
+
+    def __init__(self) -> None:
+        self._names: list[str] = []
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, name: str, action: dict[str, Any]) -> None:
+        self._names.append(name)
+        self.items.append(action)
+
+    def write(self, client: Any) -> None:
+        """Write all parts at once, retrying cancellations caused only by concurrent transactions."""
+        retry_transaction_conflicts(lambda: client.transact_write_items(TransactItems=self.items))
+
+    def refused(self, error: ClientError) -> frozenset[str]:
+        """The names of the parts whose condition failed (empty unless ``error`` is a cancellation)."""
+        if not is_transaction_cancelled(error):
+            return frozenset()
+        codes = cancellation_codes(error)
+        return frozenset(
+            name for name, code in zip(self._names, codes, strict=False) if code == "ConditionalCheckFailed"
+        )
+
+
 def retry_transaction_conflicts(operation: Callable[[], T], attempts: int = 8) -> T:
     """Run ``operation``, retrying when DynamoDB cancels it only because of a concurrent transaction.
 

@@ -7,7 +7,12 @@ from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_item
 from connections.adapters.dynamodb.keys import api_key_key, api_key_reference_key, meta_key
-from connections.adapters.dynamodb.table_client import TableRepository, Transaction
+from connections.adapters.dynamodb.table_client import (
+    TableRepository,
+    cancellation_codes,
+    is_transaction_cancelled,
+    retry_transaction_conflicts,
+)
 from connections.domain.api_keys import ApiKey
 from connections.domain.errors import Conflict, NotFound
 
@@ -37,9 +42,7 @@ class DynamoApiKeyRepository(TableRepository):
             "createdAt": api_key.created_at,
             "expiresAt": api_key.expires_at,
         }
-        transaction = Transaction()
-        transaction.add(
-            "limit",
+        actions = [
             {
                 "Update": {
                     "TableName": self._table,
@@ -53,9 +56,6 @@ class DynamoApiKeyRepository(TableRepository):
                     },
                 }
             },
-        )
-        transaction.add(
-            "key",
             {
                 "Put": {
                     "TableName": self._table,
@@ -63,9 +63,6 @@ class DynamoApiKeyRepository(TableRepository):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
-        )
-        transaction.add(
-            "reference",
             {
                 "Put": {
                     "TableName": self._table,
@@ -73,11 +70,11 @@ class DynamoApiKeyRepository(TableRepository):
                     | to_item(record | {"digest": digest}),
                 }
             },
-        )
+        ]
         try:
-            transaction.write(self.client)
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
         except ClientError as error:
-            if "limit" in transaction.refused(error):
+            if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise Conflict(f"API key limit reached: at most {max_per_org} keys per organisation") from None
             raise
 

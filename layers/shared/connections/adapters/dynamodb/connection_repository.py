@@ -22,8 +22,11 @@ from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     Transaction,
+    cancellation_codes,
     condition_failed,
+    is_transaction_cancelled,
     query_all,
+    retry_transaction_conflicts,
 )
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
@@ -199,9 +202,7 @@ class DynamoConnectionRepository(TableRepository):
 
     def delete(self, connection: Connection) -> None:
         org_id, connection_id = connection.org_id, connection.id
-        transaction = Transaction()
-        transaction.add(
-            "connection",
+        actions = [
             {
                 "Delete": {
                     "TableName": self._table,
@@ -209,9 +210,6 @@ class DynamoConnectionRepository(TableRepository):
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
-        )
-        transaction.add(
-            "count",
             {
                 "Update": {
                     "TableName": self._table,
@@ -221,11 +219,11 @@ class DynamoConnectionRepository(TableRepository):
                     "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
                 }
             },
-        )
+        ]
         try:
-            transaction.write(self.client)
+            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
         except ClientError as error:
-            if "connection" in transaction.refused(error):
+            if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
                 raise NotFound("Connection not found") from None
             raise
         if connection.active_sync_run_id:

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from connections.domain.strict_body import StorableFloat, StrictBody
+from connections.domain.currencies import MAX_CPM
+from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody
 from connections.domain.sync_run import RunStatus
 
 BATCH_SIZE = 25
@@ -135,18 +136,14 @@ TopicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 class StartPushRequest(StrictBody):
     segmentIds: list[TopicId] = Field(min_length=1, max_length=MAX_SEGMENTS_PER_RUN)
     templateKey: Annotated[str, StringConstraints(max_length=64)] | None = None
-    cpm: Annotated[StorableFloat, Field(ge=0, le=10_000)] | None = None
+    cpm: Annotated[StorableFloat, Field(ge=0, le=MAX_CPM)] | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
 
 
-# Pages of a listing: far past any organisation's activations, and the offset stays an int.
-MAX_PAGE = 100_000
-
-
 class ActivationFilters(StrictBody):
-    connectionId: Annotated[str, StringConstraints(max_length=64)] | None = None
+    connectionId: FilterId | None = None
     platform: Annotated[str, StringConstraints(max_length=32)] | None = None
     status: ActivationStatus | None = None
     stale: bool | None = None
-    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
+    page: PageNumber = 1
     pageSize: Annotated[int, Field(ge=1, le=100)] = 50

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from connections.domain.currencies import ISO_4217_CODES
+from connections.domain.currencies import ISO_4217_CODES, MAX_CPM
 from connections.domain.errors import FieldProblem
 from connections.domain.platforms import Direction, Platform
 from connections.domain.schedule_expression import schedule_problem
@@ -117,8 +117,8 @@ def _int_between(low: int, high: int) -> Checker:
 def _cpm(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return "must be a number"
-    if not 0 <= value <= 10_000 or value != value:  # value != value catches NaN
-        return "must be a number from 0 to 10000"
+    if not 0 <= value <= MAX_CPM or value != value:  # value != value catches NaN
+        return f"must be a number from 0 to {MAX_CPM}"
     if not number_fits(value):  # 1e-300: DynamoDB stores nothing that small
         return "must be 0 or at least 1e-130, with at most 38 significant digits"
     return None

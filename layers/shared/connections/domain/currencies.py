@@ -1,4 +1,7 @@
-"""Active ISO 4217 currency codes accepted for CPM pricing."""
+"""Active ISO 4217 currency codes accepted for CPM pricing, and the CPM range accepted anywhere."""
+
+# The highest CPM a topic, a connection's default_cpm or a push run may carry.
+MAX_CPM = 10_000
 
 # One readable block rather than 156 quoted lines.
 ISO_4217_CODES = frozenset(

@@ -13,9 +13,16 @@ from typing import Any
 import jmespath
 from jmespath.parser import ParsedResult
 
+from connections.domain.currencies import MAX_CPM
 from connections.domain.outbound_errors import MalformedResponse
 from connections.domain.storage_limits import number_fits, text_bytes
-from connections.domain.topic import MAX_AUDIENCE_SIZE, MAX_CPM
+from connections.domain.topic import (
+    MAX_AUDIENCE_SIZE,
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
+    MAX_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+)
 
 # The whole segment (fullmatch: "$" would also end before a trailing newline) with ASCII indexes ("\d" is
 # any script's digit, which jmespath then fails on); connection_config validates paths the same way.
@@ -44,10 +51,7 @@ DEFAULT_MAPPINGS: Mapping[str, tuple[str, ...]] = {
 }
 # Caps on what a platform's item may bring (DESIGN.md section 9), applied before classification so
 # that no matching runs over more text than this, and sized like POST /api/topics accepts.
-MAX_TEXT_LENGTH = 1000  # description, category, taxonomy_path (characters; longer text is cut)
-MAX_NAME_LENGTH = 200  # topic_name (characters; longer names are cut)
-MAX_KEYWORDS = 50  # further keywords are dropped
-MAX_KEYWORD_LENGTH = 100  # characters; longer keywords are cut
+# Longer text and keywords are cut to the topic's bounds (topic.py), further keywords are dropped.
 MAX_KEYWORDS_SOURCE_LENGTH = MAX_KEYWORDS * (MAX_KEYWORD_LENGTH + 1)  # a comma-separated keywords string
 # An external id is part of a DynamoDB sort key (at most 1,024 bytes): it is never cut (two ids would
 # become one), so a longer one makes the item an error.

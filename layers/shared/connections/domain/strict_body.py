@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from connections.domain.storage_limits import number_fits
@@ -48,3 +48,9 @@ def _storable(value: float) -> float:
 StrictInt = Annotated[int, BeforeValidator(_integral)]
 # A number DynamoDB stores exactly (1e-300 underflows there; bounds such as le=10000 are added by the field).
 StorableFloat = Annotated[float, AfterValidator(_storable)]
+
+# A listing's page number (query models): far past any library's or activation list's end, and small
+# enough that the offset stays an int; and an id a listing is filtered by.
+MAX_LIST_PAGE = 100_000
+PageNumber = Annotated[int, Field(ge=1, le=MAX_LIST_PAGE)]
+FilterId = Annotated[str, StringConstraints(max_length=64)]

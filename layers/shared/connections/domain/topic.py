@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from connections.domain.classification import Classification
+from connections.domain.currencies import MAX_CPM
 from connections.domain.storage_limits import item_bytes
-from connections.domain.strict_body import StorableFloat, StrictBody, StrictInt
+from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody, StrictInt
 
 
 class TopicSource(StrEnum):
@@ -136,23 +137,22 @@ class Topic:
         }
 
 
-TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-# The same caps a synced item gets (field_mapping.py): more identifiers than any platform has, and the
-# CPM range connection configs and push runs accept.
+# The bounds of a topic's fields: POST /api/topics refuses more, and a synced item's fields are cut to
+# them (field_mapping.py). Audience sizes: more identifiers than any platform has.
+MAX_NAME_LENGTH = 200
+MAX_TEXT_LENGTH = 1000  # description, category, taxonomy_path
+MAX_KEYWORDS = 50
+MAX_KEYWORD_LENGTH = 100
 MAX_AUDIENCE_SIZE = 10**12
-MAX_CPM = 10_000
-# Pages of a listing: far past any library's end, and small enough that the offset stays an int.
-MAX_PAGE = 100_000
-FilterId = Annotated[str, StringConstraints(max_length=64)]
+TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT_LENGTH)]
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_KEYWORD_LENGTH)]
 
 
 class CreateTopicRequest(StrictBody):
     topic_name: TopicName
     description: ShortText | None = None
-    keywords: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=50
-    )
+    keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_KEYWORDS)
     category: ShortText | None = None
     taxonomy_path: ShortText | None = None
     audience_size: Annotated[StrictInt, Field(ge=0, le=MAX_AUDIENCE_SIZE)] | None = None
@@ -163,6 +163,6 @@ class TopicFilters(StrictBody):
     source: TopicSource | None = None
     connectionId: FilterId | None = None
     iabCode: FilterId | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
+    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH)] | None = None
+    page: PageNumber = 1
     pageSize: Annotated[int, Field(ge=1, le=100)] = 25

@@ -19,6 +19,7 @@ from local.api_gateway import ApiGateway
 from local.dev_keys import SigningKey
 from local.lambda_container import reset_container_state
 from local.provision import LocalResources, provision
+from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS
 from tests.support.openapi_contract import check_response, outside_contract
 
 TABLE_NAME = "connections-test"
@@ -153,6 +154,20 @@ def create_topics(api: ApiClient, name_prefix: str, count: int) -> list[str]:
         assert created.status == 201, created.text
         ids.append(str(created.json()["id"]))
     return ids
+
+
+def create_inbound_connection(api: ApiClient, catalogue: Any, name: str = "Seller catalogue", **config: Any) -> str:
+    """An inbound custom_api connection to a segment catalogue fake (its config, with ``config`` over it); its id."""
+    body = {
+        "name": name,
+        "platform": "custom_api",
+        "direction": "inbound",
+        "config": catalogue.config(**config),
+        "credentials": CATALOGUE_CREDENTIALS,
+    }
+    response = api.post("/api/connections", body)
+    assert response.status == 201, response.text
+    return str(response.json()["id"])
 
 
 def create_outbound_connection(api: ApiClient, fake: Any, name: str = "Custom out") -> str:

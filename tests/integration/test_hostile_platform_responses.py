@@ -16,13 +16,11 @@ from connections.domain.field_mapping import MAX_EXTERNAL_ID_BYTES, MAX_KEYWORDS
 from connections.domain.sync_service import MAX_PAGE_ATTEMPTS
 from local.provision import LocalResources
 from tests.fakes.segment_catalogue import (
-    CATALOGUE_CREDENTIALS,
     CATALOGUE_PATH,
-    SegmentCatalogue,
     catalogue_items,
     segment_catalogue,
 )
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_inbound_connection
 
 EMOJI_ID = "\U0001f600" * 400  # 400 characters, 1,600 bytes in UTF-8
 DEEP_5000 = b'{"data": {"segments": ' + b"[" * 5000 + b"]" * 5000 + b', "total": 1}}'
@@ -32,19 +30,6 @@ DEEP_5000 = b'{"data": {"segments": ' + b"[" * 5000 + b"]" * 5000 + b', "total":
 def hostile_api(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")  # the catalogue listens on 127.0.0.1
     return api
-
-
-def create_inbound(api: ApiClient, catalogue: SegmentCatalogue) -> str:
-    body = {
-        "name": "Hostile catalogue",
-        "platform": "custom_api",
-        "direction": "inbound",
-        "config": catalogue.config(),
-        "credentials": CATALOGUE_CREDENTIALS,
-    }
-    response = api.post("/api/connections", body)
-    assert response.status == 201, response.text
-    return response.json()["id"]
 
 
 def page_body(segments_json: str, total: str = "1") -> bytes:
@@ -78,7 +63,7 @@ def test_a_count_that_is_no_count_fails_the_start_with_502_and_stores_no_run(
     hostile_api: ApiClient, aws: LocalResources, total: str
 ) -> None:
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(page_body('[{"id": "a", "name": "A"}]', total))
 
         started = hostile_api.post(f"/api/connections/{connection_id}/sync/run")
@@ -93,7 +78,7 @@ def test_a_count_that_is_no_count_fails_the_start_with_502_and_stores_no_run(
 
 def test_a_start_on_json_nested_5000_deep_is_a_502(hostile_api: ApiClient, aws: LocalResources) -> None:
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(DEEP_5000)
 
         started = hostile_api.post(f"/api/connections/{connection_id}/sync/run")
@@ -110,7 +95,7 @@ def test_a_page_nested_5000_deep_is_a_retryable_page_failure_until_the_attempt_l
     hostile_api: ApiClient,
 ) -> None:
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         run_id = hostile_api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(DEEP_5000, times=MAX_PAGE_ATTEMPTS)
         base = f"/api/connections/{connection_id}/sync/run/{run_id}"
@@ -129,7 +114,7 @@ def test_a_page_nested_5000_deep_is_a_retryable_page_failure_until_the_attempt_l
 
 def test_an_infinity_literal_makes_the_page_unreadable(hostile_api: ApiClient) -> None:
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         run_id = hostile_api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(page_body('[{"id": "a", "name": "A", "size": NaN}]'))
 
@@ -176,7 +161,7 @@ def test_bad_items_in_a_readable_page_are_item_errors_and_never_stored(
 ) -> None:
     text, reasons = hostile_items()
     with segment_catalogue(catalogue_items(10)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         run_id = hostile_api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(page_body(text, "10"))
         base = f"/api/connections/{connection_id}/sync/run/{run_id}"
@@ -221,7 +206,7 @@ def test_the_test_endpoint_answers_success_false(
     hostile_api: ApiClient, aws: LocalResources, body: bytes, error: str
 ) -> None:
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(body)
 
         answer = hostile_api.post(f"/api/connections/{connection_id}/test")
@@ -236,7 +221,7 @@ def test_the_test_endpoint_answers_success_false(
 def test_the_test_endpoint_warns_about_a_sample_item_out_of_bounds(hostile_api: ApiClient) -> None:
     sample = '[{"id": "' + EMOJI_ID + '", "name": "Emoji Fans", "size": 1e999}]'
     with segment_catalogue(catalogue_items(3)[0]) as catalogue:
-        connection_id = create_inbound(hostile_api, catalogue)
+        connection_id = create_inbound_connection(hostile_api, catalogue)
         catalogue.server.faults("GET", CATALOGUE_PATH).raw(page_body(sample, "3"))
 
         answer = hostile_api.post(f"/api/connections/{connection_id}/test")

@@ -19,10 +19,9 @@ from connections.domain.topic import TopicDraft, TopicSource
 from connections.ports.topic_repository import IngestKind
 from local.provision import LocalResources
 from tests.fakes.segment_catalogue import SegmentCatalogue
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_inbound_connection
 from tests.integration.test_run_failures import (
     catalogue,  # noqa: F401 - fixture
-    create_inbound,
     start_sync,
 )
 
@@ -128,7 +127,7 @@ def test_a_run_after_a_failed_one_inserts_the_segments_of_its_failed_page(
     client = TopicWritesFail()
     topics = DynamoTopicRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "topic_repository", lambda: topics)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     failed_run = start_sync(api, connection_id)
     client.armed = True
     for _ in range(MAX_PAGE_ATTEMPTS):

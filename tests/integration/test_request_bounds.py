@@ -13,8 +13,8 @@ from connections.adapters.dynamodb.item_codec import from_item
 from connections.domain.connection_size import CIPHERTEXT_HEADROOM_BYTES, MAX_CREDENTIALS_BYTES
 from connections.domain.storage_limits import MAX_ITEM_BYTES, item_bytes
 from local.provision import LocalResources
-from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient, inbound_connection, outbound_liveramp
+from tests.fakes.segment_catalogue import catalogue_items, segment_catalogue
+from tests.integration.conftest import ApiClient, create_inbound_connection, inbound_connection, outbound_liveramp
 
 
 def fields(response) -> set[str]:
@@ -277,17 +277,7 @@ def sync_api(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
 def test_page_numbers_written_as_floats_and_huge_page_numbers(sync_api: ApiClient) -> None:
     items, _ = catalogue_items(250)
     with segment_catalogue(items) as catalogue:
-        created = sync_api.post(
-            "/api/connections",
-            {
-                "name": "Catalogue",
-                "platform": "custom_api",
-                "direction": "inbound",
-                "config": catalogue.config(),
-                "credentials": CATALOGUE_CREDENTIALS,
-            },
-        )
-        base = f"/api/connections/{created.json()['id']}/sync/run"
+        base = f"/api/connections/{create_inbound_connection(sync_api, catalogue, 'Catalogue')}/sync/run"
         run_id = sync_api.post(base).json()["runId"]
 
         huge = sync_api.request("POST", f"{base}/{run_id}/page", body=b'{"page": 1e300}')
@@ -320,17 +310,7 @@ def test_create_replayed_after_the_connection_was_deleted_is_a_409(api: ApiClien
 def test_sync_start_replayed_after_the_run_is_gone_is_a_409(sync_api: ApiClient, aws: LocalResources) -> None:
     headers = {"Idempotency-Key": "sync-start-gone-01"}
     with segment_catalogue(catalogue_items(10)[0]) as catalogue:
-        created = sync_api.post(
-            "/api/connections",
-            {
-                "name": "Catalogue",
-                "platform": "custom_api",
-                "direction": "inbound",
-                "config": catalogue.config(),
-                "credentials": CATALOGUE_CREDENTIALS,
-            },
-        )
-        base = f"/api/connections/{created.json()['id']}/sync/run"
+        base = f"/api/connections/{create_inbound_connection(sync_api, catalogue, 'Catalogue')}/sync/run"
         run_id = sync_api.post(base, headers=headers).json()["runId"]
         assert sync_api.post(f"{base}/{run_id}/cancel").status == 200
         # The run expired (its TTL) while the key is still remembered.

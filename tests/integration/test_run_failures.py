@@ -26,8 +26,8 @@ from connections.domain.unexpected_failures import INTERNAL_ERROR
 from local.provision import LocalResources
 from local.scheduled_syncs import SCHEDULED_SYNC_FUNCTION, SqsPageWorker, invoke_function
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, custom_api_fake
-from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, SegmentCatalogue, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient, create_outbound_connection, create_topics
+from tests.fakes.segment_catalogue import SegmentCatalogue, catalogue_items, segment_catalogue
+from tests.integration.conftest import ApiClient, create_inbound_connection, create_outbound_connection, create_topics
 from tests.support.scheduled_syncs import peek_bodies, queue_messages, scheduled_event, use_scheduled_syncs
 
 ORG = "org_a"
@@ -170,19 +170,6 @@ def catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[SegmentCatalogue]:
         yield served
 
 
-def create_inbound(api: ApiClient, catalogue: SegmentCatalogue, **config: Any) -> str:
-    body = {
-        "name": "Seller catalogue",
-        "platform": "custom_api",
-        "direction": "inbound",
-        "config": catalogue.config() | config,
-        "credentials": CATALOGUE_CREDENTIALS,
-    }
-    response = api.post("/api/connections", body)
-    assert response.status == 201, response.text
-    return str(response.json()["id"])
-
-
 def start_sync(api: ApiClient, connection_id: str) -> str:
     response = api.post(f"/api/connections/{connection_id}/sync/run")
     assert response.status in (200, 201), response.text
@@ -200,7 +187,7 @@ def test_a_failing_page_is_released_counted_and_fails_the_run_at_the_limit(
     aws: LocalResources, api: ApiClient, catalogue: SegmentCatalogue, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
     faults = SYNC_FAULTS[fault](monkeypatch, aws)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
     page_url = f"/api/connections/{connection_id}/sync/run/{run_id}/page"
 
@@ -239,7 +226,7 @@ def test_an_unexpected_failure_is_logged_with_its_type_but_not_its_text(
     aws: LocalResources, api: ApiClient, catalogue: SegmentCatalogue, monkeypatch: pytest.MonkeyPatch, captured_logs
 ) -> None:
     classifier_raises(monkeypatch, aws)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
 
     assert api.post(f"/api/connections/{connection_id}/sync/run/{run_id}/page").status == 200
@@ -263,7 +250,7 @@ def test_a_throttle_during_a_page_answers_503_and_releases_the_page_without_an_a
     )
     topics = DynamoTopicRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "topic_repository", lambda: topics)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
     page_url = f"/api/connections/{connection_id}/sync/run/{run_id}/page"
     client.armed = True
@@ -294,7 +281,7 @@ def test_a_failure_that_cannot_be_recorded_still_answers_the_first_failure(
     client = FaultyDynamoDb("transact_write_items", "InternalServerError")
     runs = DynamoSyncRunRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "sync_run_repository", lambda: runs)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
     client.armed = True
 
@@ -335,7 +322,7 @@ def test_the_page_worker_reports_only_the_failing_page_and_its_run_fails_at_the_
     monkeypatch.setattr(wiring, "classifier", CrashingOnPageTwo)
     items, _ = catalogue_items(450)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(api, catalogue, schedule="rate(1 hour)")
+        connection_id = create_inbound_connection(api, catalogue, schedule="rate(1 hour)")
         started = dict(invoke_function(SCHEDULED_SYNC_FUNCTION, scheduled_event(ORG, connection_id, None)))
         worker = SqsPageWorker(aws.sync_page_queue_url, batch_size=10)
 

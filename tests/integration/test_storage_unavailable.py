@@ -16,12 +16,11 @@ from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepos
 from connections.adapters.dynamodb.topic_repository import TOPIC_PREFIX_SK, DynamoTopicRepository
 from local.provision import LocalResources
 from tests.fakes.segment_catalogue import SegmentCatalogue
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, create_inbound_connection
 from tests.integration.test_run_failures import (
     LEAKED,
     FaultyDynamoDb,
     catalogue,  # noqa: F401 - fixture
-    create_inbound,
     page_record,
     push_attempts,
     push_connection,  # noqa: F401 - fixture
@@ -79,7 +78,7 @@ def test_a_server_error_reading_the_run_answers_503_and_claims_no_page(
 ) -> None:
     client = faulty(code, "get_item", when=lambda request: "SYNCRUN#" in str(request["Key"]), times=2)
     sync_runs_failing(monkeypatch, aws.table_name, client)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
     client.armed = True
 
@@ -105,7 +104,7 @@ def test_a_server_error_reading_a_connection_answers_503(
 ) -> None:
     from connections import wiring
 
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     client = faulty(code, "get_item", times=1)
     connections = DynamoConnectionRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "connection_repository", lambda: connections)
@@ -132,7 +131,7 @@ def test_a_server_error_while_writing_a_page_releases_it_without_an_attempt(
     client = faulty(code, operation, when=writes_topics, times=1)
     topics = DynamoTopicRepository(aws.table_name, client)
     monkeypatch.setattr(wiring, "topic_repository", lambda: topics)
-    connection_id = create_inbound(api, catalogue)
+    connection_id = create_inbound_connection(api, catalogue)
     run_id = start_sync(api, connection_id)
     page_url = f"/api/connections/{connection_id}/sync/run/{run_id}/page"
     client.armed = True

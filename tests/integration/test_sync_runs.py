@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, SegmentCatalogue, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient
+from tests.fakes.segment_catalogue import catalogue_items, segment_catalogue
+from tests.integration.conftest import ApiClient, create_inbound_connection
 
 
 @pytest.fixture
@@ -15,19 +13,6 @@ def sync_api(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
     # The fake catalogue listens on 127.0.0.1 over http: allowed only with this local/test switch.
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
     return api
-
-
-def create_inbound(api: ApiClient, catalogue: SegmentCatalogue, **config: Any) -> str:
-    body = {
-        "name": "Seller catalogue",
-        "platform": "custom_api",
-        "direction": "inbound",
-        "config": catalogue.config(**config),
-        "credentials": CATALOGUE_CREDENTIALS,
-    }
-    response = api.post("/api/connections", body)
-    assert response.status == 201, response.text
-    return response.json()["id"]
 
 
 def run_sync(api: ApiClient, connection_id: str, max_calls: int = 200) -> tuple[dict, list[dict]]:
@@ -48,7 +33,7 @@ def run_sync(api: ApiClient, connection_id: str, max_calls: int = 200) -> tuple[
 def test_full_sync_of_1050_items_has_exact_counts(sync_api: ApiClient) -> None:
     items, expected = catalogue_items(1050, duplicate_every=50, bad_every=70)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
 
         status, pages = run_sync(sync_api, connection_id)
 
@@ -75,7 +60,7 @@ def test_full_sync_of_1050_items_has_exact_counts(sync_api: ApiClient) -> None:
 def test_a_second_sync_finds_only_duplicates_and_enriches(sync_api: ApiClient) -> None:
     items, _ = catalogue_items(120)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         first, _ = run_sync(sync_api, connection_id)
         for item in catalogue.items:
             item["category"] = "Seller category"
@@ -91,8 +76,8 @@ def test_a_second_sync_finds_only_duplicates_and_enriches(sync_api: ApiClient) -
 def test_same_name_from_another_connection_is_a_duplicate(sync_api: ApiClient) -> None:
     items, _ = catalogue_items(30)
     with segment_catalogue(items) as catalogue:
-        first = create_inbound(sync_api, catalogue)
-        second = create_inbound(sync_api, catalogue, items_path="data.segments")
+        first = create_inbound_connection(sync_api, catalogue)
+        second = create_inbound_connection(sync_api, catalogue, items_path="data.segments")
         run_sync(sync_api, first)
         status, _ = run_sync(sync_api, second)
 
@@ -112,7 +97,7 @@ def test_same_name_from_another_connection_is_a_duplicate(sync_api: ApiClient) -
 def test_pagination_styles(sync_api: ApiClient, style: dict) -> None:
     items, expected = catalogue_items(250)
     with segment_catalogue(items, **style) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         status, pages = run_sync(sync_api, connection_id)
 
     assert status["status"] == "completed"
@@ -125,7 +110,7 @@ def test_pagination_styles(sync_api: ApiClient, style: dict) -> None:
 def test_unknown_total_completes_on_an_empty_page(sync_api: ApiClient) -> None:
     items, _ = catalogue_items(200)
     with segment_catalogue(items, with_total=False) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         status, pages = run_sync(sync_api, connection_id)
 
     assert [page["fetched"] for page in pages] == [100, 100, 0]
@@ -135,7 +120,7 @@ def test_unknown_total_completes_on_an_empty_page(sync_api: ApiClient) -> None:
 def test_reposting_a_processed_page_returns_it_and_changes_nothing(sync_api: ApiClient) -> None:
     items, _ = catalogue_items(250)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         run_id = sync_api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
         base = f"/api/connections/{connection_id}/sync/run/{run_id}"
         first = sync_api.post(f"{base}/page", {"page": 2}).json()
@@ -154,7 +139,7 @@ def test_reposting_a_processed_page_returns_it_and_changes_nothing(sync_api: Api
 def test_run_rules(sync_api: ApiClient, token_issuer) -> None:
     items, _ = catalogue_items(150)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         base = f"/api/connections/{connection_id}/sync/run"
         headers = {"Idempotency-Key": "sync-start-000001"}
         started = sync_api.post(base, headers=headers).json()
@@ -193,7 +178,7 @@ def test_outbound_connection_cannot_sync(sync_api: ApiClient) -> None:
 
 def test_sync_scope_is_needed(sync_api: ApiClient, issue_api_key) -> None:
     with segment_catalogue(catalogue_items(10)[0]) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         sync_key = issue_api_key("org_a", "sync")
         topics_key = issue_api_key("org_a", "topics:read")
 
@@ -214,7 +199,7 @@ def test_sync_scope_is_needed(sync_api: ApiClient, issue_api_key) -> None:
 def test_a_failing_page_stays_retryable(sync_api: ApiClient, fault, message: str) -> None:
     items, _ = catalogue_items(150)
     with segment_catalogue(items) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         base = f"/api/connections/{connection_id}/sync/run"
         run_id = sync_api.post(base).json()["runId"]
         fault(catalogue.server.faults("GET", "/v1/segments"))
@@ -234,8 +219,8 @@ def test_a_failing_page_stays_retryable(sync_api: ApiClient, fault, message: str
 
 def test_items_path_missing_is_reported(sync_api: ApiClient) -> None:
     with segment_catalogue(catalogue_items(5)[0]) as catalogue:
-        good = create_inbound(sync_api, catalogue)
-        wrong = create_inbound(sync_api, catalogue, items_path="data.items", count_path=None)
+        good = create_inbound_connection(sync_api, catalogue)
+        wrong = create_inbound_connection(sync_api, catalogue, items_path="data.items", count_path=None)
         base = f"/api/connections/{good}/sync/run"
         run_id = sync_api.post(base).json()["runId"]
         # The seller changes its response shape after the run started.
@@ -264,7 +249,7 @@ def _finish(api: ApiClient, base: str, run_id: str) -> tuple[dict, list[dict]]:
 
 def test_deleting_the_connection_cancels_its_running_sync(sync_api: ApiClient) -> None:
     with segment_catalogue(catalogue_items(150)[0]) as catalogue:
-        connection_id = create_inbound(sync_api, catalogue)
+        connection_id = create_inbound_connection(sync_api, catalogue)
         base = f"/api/connections/{connection_id}/sync/run"
         run_id = sync_api.post(base).json()["runId"]
 

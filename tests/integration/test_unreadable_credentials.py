@@ -14,7 +14,7 @@ from connections.adapters.dynamodb.push_repository import activation_key
 from local.provision import LocalResources
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, custom_api_fake
 from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, SegmentCatalogue, catalogue_items, segment_catalogue
-from tests.integration.conftest import ApiClient, create_outbound_connection, create_topics
+from tests.integration.conftest import ApiClient, create_inbound_connection, create_outbound_connection, create_topics
 
 ORG = "org_a"
 UNREADABLE = "Stored credentials could not be read; enter the credentials again"
@@ -49,24 +49,11 @@ def catalogue(monkeypatch: pytest.MonkeyPatch) -> Iterator[SegmentCatalogue]:
         yield served
 
 
-def create_inbound(api: ApiClient, catalogue: SegmentCatalogue, name: str) -> str:
-    body = {
-        "name": name,
-        "platform": "custom_api",
-        "direction": "inbound",
-        "config": catalogue.config(),
-        "credentials": CATALOGUE_CREDENTIALS,
-    }
-    response = api.post("/api/connections", body)
-    assert response.status == 201, response.text
-    return str(response.json()["id"])
-
-
 def test_starting_a_sync_with_unreadable_credentials_is_a_409_and_leaves_no_run(
     aws: LocalResources, api: ApiClient, catalogue: SegmentCatalogue
 ) -> None:
-    connection_id = create_inbound(api, catalogue, "Broken")
-    copy_credentials(aws, create_inbound(api, catalogue, "Other"), connection_id)
+    connection_id = create_inbound_connection(api, catalogue, "Broken")
+    copy_credentials(aws, create_inbound_connection(api, catalogue, "Other"), connection_id)
 
     refused = api.post(f"/api/connections/{connection_id}/sync/run")
     tested = api.post(f"/api/connections/{connection_id}/test")
@@ -88,9 +75,9 @@ def test_a_page_with_unreadable_credentials_is_a_409_released_without_an_attempt
 ) -> None:
     from connections import wiring
 
-    connection_id = create_inbound(api, catalogue, "Broken")
+    connection_id = create_inbound_connection(api, catalogue, "Broken")
     run_id = api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
-    copy_credentials(aws, create_inbound(api, catalogue, "Other"), connection_id)
+    copy_credentials(aws, create_inbound_connection(api, catalogue, "Other"), connection_id)
     page_url = f"/api/connections/{connection_id}/sync/run/{run_id}/page"
 
     refused = api.post(page_url, {"page": 1})

@@ -10,10 +10,9 @@ from connections.domain.clock import format_timestamp
 
 
 class ManualClock:
-    """Epoch seconds (leases) and API timestamps (records) from one settable instant.
-
-    It starts at the real time: the services still read ``time.time()`` in places, and the two must
-    agree until a test moves this one.
+    """Epoch seconds (leases) and API timestamps (records) from one settable instant: the services'
+    ``Clock`` and the in-memory stores' lease clock at once. It starts at the real time, so records
+    look like today's.
     """
 
     def __init__(self, start: float | None = None) -> None:

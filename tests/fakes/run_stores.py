@@ -2,7 +2,8 @@
 ``DynamoPushRepository`` that the services rely on:
 
 - one running run of each kind per connection, taken together with the run and its Idempotency-Key
-  (``run_locks.start_locked_run``); a push start first frees a lock its finished holder left behind;
+  (``run_locks.start_locked_run``); freeing a lock its finished holder left behind is the services'
+  rule (``run_lifecycle.ensure_idle``), through ``active_run_id`` and ``release_connection``;
 - a sync page is claimed with a lease, re-offered once the lease has run out, committed (done, counts
   added to the run) only while the claim holds, and counted an attempt when it fails;
 - a push activation is claimed with a lease, its outcome written only while the claim holds, and an
@@ -58,6 +59,12 @@ class _LockedRuns(Generic[RunT]):
     def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
         return self._connections.idempotency.replay_of_same_request(org_id, idempotency)
 
+    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
+        return self._connections.lock_holder(org_id, connection_id, self._lock)
+
+    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
+        self._release(org_id, connection_id, run_id)
+
     def _take(
         self,
         org_id: str,
@@ -105,9 +112,6 @@ class InMemorySyncRuns(_LockedRuns[SyncRun]):
     def __init__(self, connections: InMemoryConnections, now: EpochClock = time.time) -> None:
         super().__init__(connections, RunLock.SYNC, now)
         self._pages: dict[tuple[str, str], dict[int, _StoredPage]] = {}
-
-    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
-        return self._connections.lock_holder(org_id, connection_id, RunLock.SYNC)
 
     def start(self, run: SyncRun, idempotency: IdempotencyClaim | None) -> None:
         assert (run.org_id, run.id) not in self._runs, "run ids are new ids"
@@ -183,9 +187,6 @@ class InMemorySyncRuns(_LockedRuns[SyncRun]):
         self._release(run.org_id, run.connection_id, run.id)
         return finished
 
-    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
-        self._release(org_id, connection_id, run_id)
-
 
 # -- push runs --------------------------------------------------------------------------------------
 
@@ -200,9 +201,9 @@ class _StoredActivation:
     def view(self) -> Activation:
         return self.activation.changed(claimed_until=self.lease_expires if self.token else 0.0)
 
-    def claimable(self, run_id: str, now: float) -> bool:
+    def claimable(self, run_id: str, now: float, include_claimed: bool = False) -> bool:
         pending = self.activation.run_id == run_id and self.activation.status is ActivationStatus.PENDING
-        return pending and (self.token is None or self.lease_expires < now)
+        return pending and (include_claimed or self.token is None or self.lease_expires < now)
 
 
 class InMemoryPushRuns(_LockedRuns[PushRun]):
@@ -215,11 +216,6 @@ class InMemoryPushRuns(_LockedRuns[PushRun]):
 
     def start(self, run: PushRun, idempotency: IdempotencyClaim | None) -> None:
         assert (run.org_id, run.id) not in self._runs, "run ids are new ids"
-        holder = self._connections.lock_holder(run.org_id, run.connection_id, RunLock.PUSH)
-        if holder:  # a lock left by a run that ended without releasing it is freed
-            previous = self._runs.get((run.org_id, holder))
-            if previous is None or previous.status is not RunStatus.RUNNING:
-                self._release(run.org_id, run.connection_id, holder)
         self._take(run.org_id, run.connection_id, run.id, idempotency, PushAlreadyRunning)
         self._runs[(run.org_id, run.id)] = run
 
@@ -271,11 +267,13 @@ class InMemoryPushRuns(_LockedRuns[PushRun]):
                 _StoredActivation(activation.changed(claimed_until=0.0))
             )
 
-    def pending_for_run(self, run: PushRun, limit: int, now_epoch: float) -> list[Activation]:
+    def pending_for_run(
+        self, run: PushRun, limit: int, now_epoch: float, *, include_claimed: bool = False
+    ) -> list[Activation]:
         return [
             stored.view()
             for stored in self._of_connection(run.org_id, run.connection_id)
-            if stored.claimable(run.id, now_epoch)
+            if stored.claimable(run.id, now_epoch, include_claimed)
         ][:limit]
 
     def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:

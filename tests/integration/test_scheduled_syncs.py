@@ -270,10 +270,20 @@ def test_a_page_that_crashes_its_last_delivery_fails_the_run(
     scheduling: LocalResources, api: ApiClient, catalogue: SegmentCatalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from connections import wiring
-    from connections.domain import sync_service as sync_module
+    from connections.domain.sync_service import SyncService
     from connections.domain.unexpected_failures import INTERNAL_ERROR
 
-    monkeypatch.setattr(sync_module, "PAGE_LEASE_SECONDS", 0.0)  # a crashed claim is free at once
+    def sync_service_with_no_lease() -> SyncService:  # a crashed claim is free at once
+        return SyncService(
+            wiring.connection_repository(),
+            wiring.sync_run_repository(),
+            wiring.topic_repository(),
+            wiring.open_source,
+            wiring.classifier,
+            page_lease_seconds=0.0,
+        )
+
+    monkeypatch.setattr(wiring, "sync_service", sync_service_with_no_lease)
     real_open_source = wiring.open_source
 
     class CrashingSource:

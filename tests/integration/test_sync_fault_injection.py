@@ -11,7 +11,6 @@ import pytest
 from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
 from connections.adapters.dynamodb.table_client import batch_put
 from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
-from connections.domain import sync_service as sync_module
 from connections.domain.access import AuthType, Caller
 from connections.domain.deadline import Deadline
 from connections.domain.errors import Conflict
@@ -61,14 +60,15 @@ class CrashingTopics(DynamoTopicRepository):
 def service(aws, runs, topics) -> SyncService:
     from connections import wiring
 
-    return SyncService(wiring.connection_repository(), runs, topics, wiring.open_source, wiring.classifier)
+    # A crashed claim must be re-claimable at once in these tests, not after the real lease.
+    return SyncService(
+        wiring.connection_repository(), runs, topics, wiring.open_source, wiring.classifier, page_lease_seconds=0.0
+    )
 
 
 @pytest.fixture
 def catalogue_connection(api: ApiClient, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("CONNECTIONS_ALLOW_PRIVATE_TARGETS", "1")
-    # A crashed claim must be re-claimable at once in these tests, not after the real lease.
-    monkeypatch.setattr(sync_module, "PAGE_LEASE_SECONDS", 0.0)
     items, expected = catalogue_items(250, duplicate_every=25, bad_every=40)
     with segment_catalogue(items) as catalogue:
         body = {

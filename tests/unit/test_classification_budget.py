@@ -114,7 +114,7 @@ def test_a_platform_item_at_the_caps_is_classified_within_the_budget_and_stored_
         stores.topics,
         open_source=lambda _: ScriptedSource([at_the_caps()]),
         classifier=lambda: classifier,
-        clock=stores.clock.timestamp,
+        clock=stores.clock,
         sleep=lambda _: None,
     )
     run = service.start_run(CALLER, connection.id, Deadline.after(30), None)

@@ -43,7 +43,7 @@ class Push:
             self.stores.push_runs,
             self.stores.topics,
             open_destination=lambda connection: self.destination,
-            clock=self.stores.clock.timestamp,
+            clock=self.stores.clock,
         )
 
     def start(self, topics: list[Topic] | None = None, idempotency: IdempotencyClaim | None = None, **body: Any):
@@ -108,10 +108,12 @@ def test_a_segment_claimed_by_another_call_is_not_pushed() -> None:
 def test_claims_of_a_call_that_died_are_offered_again_after_the_lease() -> None:
     push = Push(3)
     run = push.start()
-    # A call claimed every segment a lease ago and never came back.
-    push.stores.clock.advance(-(CLAIM_LEASE_SECONDS + 1))
+    # A call claims every segment and never comes back.
     taken = push.claim_as_another_call(run, BATCH_SIZE)
-    push.stores.clock.advance(CLAIM_LEASE_SECONDS + 1)
+    push.stores.clock.advance(CLAIM_LEASE_SECONDS - 1)
+    with pytest.raises(Conflict, match="being pushed by another call"):
+        push.batch(run)  # the claims still hold a second before their lease runs out
+    push.stores.clock.advance(2)
 
     outcome = push.batch(run)
 
@@ -210,6 +212,18 @@ def test_one_running_push_per_connection_and_idempotent_starts() -> None:
         push.start()
     push.service.cancel(CALLER, push.connection.id, run.id)
     assert push.start().id != run.id
+
+
+def test_a_lock_left_by_a_run_that_ended_without_releasing_it_is_freed_at_the_next_start() -> None:
+    push = Push(2)
+    ended = push.start()
+    # The run ended but its lock stayed (a crash between the run's last write and the release).
+    push.stores.push_runs.finish(ended, RunStatus.COMPLETED, push.stores.clock.timestamp())
+    push.stores.connections.take_lock(ORG, push.connection.id, RunLock.PUSH, ended.id)
+
+    run = push.start()
+
+    assert push.stores.push_runs.active_run_id(ORG, push.connection.id) == run.id
 
 
 def test_segments_are_named_by_the_platform_default_or_the_runs_template() -> None:

@@ -10,7 +10,6 @@ from connections.domain.sync_page_message import SyncPageMessage
 from connections.domain.sync_page_worker import PageWork, SyncPageWorker
 from connections.domain.sync_run import RunStatus, SyncRun
 from connections.domain.sync_service import MAX_PAGE_ATTEMPTS, PAGE_LEASE_SECONDS, SyncService
-from connections.ports.sync_run_repository import SyncRunRepository
 from tests.fakes.classifiers import FixedClassifier
 from tests.fakes.in_memory_platforms import ScriptedSource
 from tests.fakes.in_memory_stores import ORG, InMemoryStores
@@ -30,24 +29,18 @@ class Worker:
         items = [{"id": f"ext-{number}", "name": f"Segment {number}"} for number in range(count)]
         self.source = ScriptedSource(items, report_total=report_total)
         self.queue = RecordingPageQueue()
-        self.worker = SyncPageWorker(
-            self.sync_for, self.stores.sync_runs, self.queue, clock=self.stores.clock.timestamp
-        )
-        self.caller = scheduler_caller(ORG)
-        self.run = self.sync_for(self.stores.sync_runs).start_run(
-            self.caller, self.connection.id, Deadline.after(30), trigger="schedule"
-        )
-
-    def sync_for(self, runs: SyncRunRepository) -> SyncService:
-        return SyncService(
+        self.sync = SyncService(
             self.stores.connections,
-            runs,
+            self.stores.sync_runs,
             self.stores.topics,
             open_source=lambda connection: self.source,
             classifier=lambda: FixedClassifier(),
-            clock=self.stores.clock.timestamp,
+            clock=self.stores.clock,
             sleep=lambda seconds: None,
         )
+        self.worker = SyncPageWorker(self.sync, self.stores.sync_runs, self.queue, clock=self.stores.clock)
+        self.caller = scheduler_caller(ORG)
+        self.run = self.sync.start_run(self.caller, self.connection.id, Deadline.after(30), trigger="schedule")
 
     def deliver(self, page: int, delivery: int = 1) -> PageWork:
         message = SyncPageMessage(ORG, self.connection.id, self.run.id, page)
@@ -82,7 +75,7 @@ def test_the_delivery_of_the_last_page_reports_the_run_it_finished() -> None:
 
 def test_a_message_of_a_finished_run_is_dropped() -> None:
     worker = Worker(5)
-    worker.sync_for(worker.stores.sync_runs).cancel(worker.caller, worker.connection.id, worker.run.id)
+    worker.sync.cancel(worker.caller, worker.connection.id, worker.run.id)
 
     work = worker.deliver(1)
 

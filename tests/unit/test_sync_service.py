@@ -50,7 +50,7 @@ class Sync:
             self.stores.topics,
             open_source=lambda connection: self.source,
             classifier=lambda: self.classifier,
-            clock=self.stores.clock.timestamp,
+            clock=self.stores.clock,
             sleep=self.sleeps.append,
         )
 
@@ -149,9 +149,25 @@ def test_the_next_page_skips_a_leased_page() -> None:
     run = sync.start()
     sync.stores.sync_runs.claim_page(ORG, run.id, 1, "other-call", PAGE_LEASE_SECONDS)
 
+    sync.stores.clock.advance(PAGE_LEASE_SECONDS - 1)  # the lease has a second left
     outcome = sync.page(run)
 
     assert outcome.result.page == 2
+    assert sync.page_fetches() == [1]
+
+
+def test_the_next_page_is_a_leased_page_again_once_its_lease_ran_out() -> None:
+    sync = Sync(segments(5))
+    run = sync.start()
+    sync.stores.sync_runs.claim_page(ORG, run.id, 1, "crashed-call", PAGE_LEASE_SECONDS)
+
+    sync.stores.clock.advance(PAGE_LEASE_SECONDS + 1)
+    outcome = sync.page(run)
+
+    assert outcome.result == PageResult(page=1, fetched=2, inserted=2, duplicates=0, errors=0)
+    assert outcome.committed and not outcome.ended
+    assert sync.page_fetches() == [0]
+    assert sync.stores.sync_runs.pages(ORG, run.id)[1].state is PageState.DONE
 
 
 def test_a_leased_page_is_offered_again_after_the_lease() -> None:

@@ -24,7 +24,6 @@ from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
 from connections.ports.session_verifier import SessionVerifier
 from connections.ports.sync_page_queue import SyncPageQueue
-from connections.ports.sync_run_repository import SyncRunRepository
 from connections.ports.sync_schedules import SyncSchedules
 from connections.settings import require_settings, settings
 
@@ -178,11 +177,6 @@ def scheduled_syncs() -> ScheduledSyncs:
     return ScheduledSyncs(sync_service(), connection_repository(), sync_run_repository(), sync_page_queue())
 
 
-def sync_service_over(runs: SyncRunRepository) -> SyncService:
-    """A sync service over ``runs`` (the page worker watches its run writes through a wrapper)."""
-    return SyncService(connection_repository(), runs, topic_repository(), open_source, classifier)
-
-
 @cache
 def sync_page_worker() -> SyncPageWorker:
-    return SyncPageWorker(sync_service_over, sync_run_repository(), sync_page_queue())
+    return SyncPageWorker(sync_service(), sync_run_repository(), sync_page_queue())

@@ -4,7 +4,6 @@ activations list with stale detection."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,12 +19,19 @@ from connections.domain.activation import (
     PushRun,
     StartPushRequest,
 )
-from connections.domain.clock import utc_now
+from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
-from connections.domain.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound, StorageThrottled
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
-from connections.domain.identifiers import ACTIVATION_PREFIX, CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
+from connections.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    InvalidInput,
+    PushAlreadyRunning,
+    StorageThrottled,
+)
+from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.identifiers import ACTIVATION_PREFIX, RUN_PREFIX, new_id
 from connections.domain.outbound_errors import (
     DeadlineExceeded,
     OutboundError,
@@ -33,6 +39,7 @@ from connections.domain.outbound_errors import (
     UpstreamUnavailable,
 )
 from connections.domain.platforms import Platform
+from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.segment_naming import segment_description, segment_name, template_for
 from connections.domain.sync_run import RunStatus
 from connections.domain.topic import Topic
@@ -44,8 +51,6 @@ from connections.ports.topic_repository import TopicRepository
 
 # A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.
 CLAIM_LEASE_SECONDS = 120.0
-# A "now" after every lease: finds pending activations whether claimed or not.
-LEASES_IGNORED = float(2**40)
 # A segment whose batch failed (raised) or whose platform failed for now (429, 5xx, timeout) this many
 # times fails the run; a platform's refusal (4xx) is an error of that segment at once.
 MAX_PUSH_ATTEMPTS = 5
@@ -98,13 +103,16 @@ class PushService:
         pushes: PushRepository,
         topics: TopicRepository,
         open_destination: Callable[[Connection], SegmentDestination],
-        clock: Callable[[], str] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
+        claim_lease_seconds: float = CLAIM_LEASE_SECONDS,
     ) -> None:
         self._connections = connections
         self._pushes = pushes
+        self._lifecycle = RunLifecycle(pushes, "Push", PushAlreadyRunning)
         self._topics = topics
         self._open_destination = open_destination  # decrypts credentials: only push calls need it
         self._clock = clock
+        self._claim_lease_seconds = claim_lease_seconds
 
     # -- create -------------------------------------------------------------------------------------
 
@@ -112,10 +120,9 @@ class PushService:
         self, caller: Caller, connection_id: str, request: StartPushRequest, idempotency: IdempotencyClaim | None
     ) -> PushRun:
         connection = self._outbound_connection(caller.org_id, connection_id)
-        if idempotency is not None:
-            replayed = self._pushes.replay_of(caller.org_id, idempotency)
-            if replayed:
-                return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
+        earlier = self._lifecycle.earlier_run(caller.org_id, idempotency)
+        if earlier is not None:
+            return earlier
         template_for(
             connection.platform,
             # An empty key is a key like any other (unknown), not a request for the default.
@@ -131,12 +138,12 @@ class PushService:
                 [FieldProblem("segmentIds", f"unknown topic id '{topic_id}'") for topic_id in unknown[:100]],
             )
         existing = self._pushes.activations_for(caller.org_id, connection.id, topic_ids)
-        in_flight = sum(activation.claimed_until > time.time() for activation in existing.values())
+        in_flight = sum(activation.claimed_until > self._clock.epoch() for activation in existing.values())
         if in_flight:
             # A cancelled run's batch is still talking to the platform; resetting its activations now
             # would drop its claims and push those segments a second time.
             raise Conflict(f"{in_flight} of these segments are still being pushed by an earlier run; retry shortly")
-        now = self._clock()
+        now = self._clock.timestamp()
         run = PushRun(
             id=new_id(RUN_PREFIX),
             org_id=caller.org_id,
@@ -149,11 +156,10 @@ class PushService:
             cpm=request.cpm,
             currency=request.currency,
         )
-        try:
-            self._pushes.start(run, idempotency)
-        except IdempotentReplay as replay:
-            assert idempotency is not None
-            return self._replayed(caller.org_id, idempotency, replay)
+        self._lifecycle.ensure_idle(connection.org_id, connection.id)
+        started = self._lifecycle.start(run, idempotency)
+        if started is not run:  # an earlier request with the same Idempotency-Key started it
+            return started
         try:
             self._pushes.put_activations(
                 [
@@ -162,7 +168,7 @@ class PushService:
                 ]
             )
         except Exception:
-            self._pushes.finish(run, RunStatus.FAILED, self._clock())  # frees the connection for a retry
+            self._pushes.finish(run, RunStatus.FAILED, self._clock.timestamp())  # frees the connection for a retry
             raise
         return run
 
@@ -190,21 +196,20 @@ class PushService:
     def push_batch(self, caller: Caller, connection_id: str, run_id: str, deadline: Deadline) -> BatchOutcome:
         """Push the next batch of at most 25 pending segments of the run."""
         run = self.get_run(caller, connection_id, run_id)
-        if run.status is not RunStatus.RUNNING:
-            raise Conflict(f"Push run is {run.status.value}; no more batches can be pushed")
+        self._lifecycle.ensure_running(run, "no more batches can be pushed")
         connection = self._outbound_connection(caller.org_id, connection_id)
         # Before any claim: a connection that cannot build its destination must not hold segments.
         destination = self._open_destination(connection)
         token = uuid.uuid4().hex
         claimed = [
             activation
-            for activation in self._pushes.pending_for_run(run, BATCH_SIZE, time.time())
-            if self._pushes.claim(activation, run.id, token, CLAIM_LEASE_SECONDS)
+            for activation in self._pushes.pending_for_run(run, BATCH_SIZE, self._clock.epoch())
+            if self._pushes.claim(activation, run.id, token, self._claim_lease_seconds)
         ]
         if not claimed:
-            if not self._pushes.pending_for_run(run, 1, LEASES_IGNORED):
+            if not self._pushes.pending_for_run(run, 1, self._clock.epoch(), include_claimed=True):
                 # Nothing pending, claimed or not: the run is over (its start may have been cut short).
-                return BatchOutcome(self._pushes.finish(run, RunStatus.COMPLETED, self._clock()) or run, [])
+                return BatchOutcome(self._pushes.finish(run, RunStatus.COMPLETED, self._clock.timestamp()) or run, [])
             raise Conflict("Every pending segment of this run is being pushed by another call; poll the status")
         try:
             outcome, crash = self._push_claimed(connection, run, destination, claimed, token, deadline)
@@ -262,24 +267,24 @@ class PushService:
                 results.append(result)
         succeeded = sum(result.status is ActivationStatus.ACTIVE for result in results)
         failed = sum(result.status is ActivationStatus.ERROR for result in results)
-        updated = self._pushes.add_batch(run, succeeded, failed, self._clock()) or self._latest(run)
+        updated = self._pushes.add_batch(run, succeeded, failed, self._clock.timestamp()) or self._lifecycle.latest(run)
         crash = next((outcome for outcome in pushed if isinstance(outcome, Exception)), None)
         if retried and updated.status is RunStatus.RUNNING:
             return self._retried_later(updated, results, retried), crash
         if crash is None and updated.status is RunStatus.RUNNING and updated.pending_count == 0:
-            updated = self._pushes.finish(updated, RunStatus.COMPLETED, self._clock()) or updated
+            updated = self._pushes.finish(updated, RunStatus.COMPLETED, self._clock.timestamp()) or updated
         return BatchOutcome(updated, results), crash
 
     def _retried_later(self, run: PushRun, results: list[SegmentResult], retried: list[int]) -> BatchOutcome:
         """Note why segments are still pending in the run's lastError; fail the run once one of them
         has failed MAX_PUSH_ATTEMPTS times, as for a batch that crashed."""
         message = next(result.error for result in results if result.status is ActivationStatus.PENDING)
-        now = self._clock()
+        now = self._clock.timestamp()
         if max(retried) >= MAX_PUSH_ATTEMPTS:
             error = f"A segment's push failed {max(retried)} times: {message}"
             finished = self._pushes.finish(run, RunStatus.FAILED, now, last_error=error)
-            return BatchOutcome(finished or self._latest(run), results, error)
-        return BatchOutcome(self._pushes.note_error(run, message or "", now) or self._latest(run), results)
+            return BatchOutcome(finished or self._lifecycle.latest(run), results, error)
+        return BatchOutcome(self._pushes.note_error(run, message or "", now) or self._lifecycle.latest(run), results)
 
     def _push_caught(self, *args: Any) -> Activation | Exception:
         try:
@@ -294,13 +299,13 @@ class PushService:
         run = outcome.run
         try:
             attempts = self._release(claimed, token, message)
-            now = self._clock()
+            now = self._clock.timestamp()
             if max(attempts, default=0) >= MAX_PUSH_ATTEMPTS:
                 error = f"A segment's batch failed {max(attempts)} times: {message}"
                 finished = self._pushes.finish(run, RunStatus.FAILED, now, last_error=error)
-                return BatchOutcome(finished or self._latest(run), outcome.results, error)
+                return BatchOutcome(finished or self._lifecycle.latest(run), outcome.results, error)
             noted = self._pushes.note_error(run, message, now)
-            return BatchOutcome(noted or self._latest(run), outcome.results, message)
+            return BatchOutcome(noted or self._lifecycle.latest(run), outcome.results, message)
         except Exception as failure:
             log_unrecorded(f"Push batch of {run.id}", failure)
             return BatchOutcome(run, outcome.results, message)
@@ -316,9 +321,6 @@ class PushService:
         except Exception as failure:  # the first failure is the one to report; the claims lapse instead
             log_unrecorded(f"Push batch of {run.id}", failure)
 
-    def _latest(self, run: PushRun) -> PushRun:
-        return self._pushes.get(run.org_id, run.id) or run
-
     def _push_one(
         self,
         connection: Connection,
@@ -329,7 +331,7 @@ class PushService:
         deadline: Deadline,
     ) -> Activation:
         """The activation after one platform call: active, error (refused), or pending (try again later)."""
-        now = self._clock()
+        now = self._clock.timestamp()
         topic = topics.get(activation.topic_id)
         if topic is None:
             return activation.changed(
@@ -371,20 +373,16 @@ class PushService:
     # -- status, cancel, list -----------------------------------------------------------------------
 
     def get_run(self, caller: Caller, connection_id: str, run_id: str) -> PushRun:
-        run = self._pushes.get(caller.org_id, run_id) if is_valid_id(run_id, RUN_PREFIX) else None
-        if run is None or run.connection_id != connection_id:
-            raise NotFound("Push run not found")
-        return run
+        """The connection's push run (NotFound otherwise)."""
+        return self._lifecycle.get(caller.org_id, connection_id, run_id)
 
     def cancel(self, caller: Caller, connection_id: str, run_id: str) -> PushRun:
         """Stop the run; its remaining activations stay pending."""
-        run = self.get_run(caller, connection_id, run_id)
-        if run.status is RunStatus.CANCELLED:
-            return run
-        if run.status is not RunStatus.RUNNING:
-            raise Conflict(f"Push run is already {run.status.value}")
-        return self._pushes.finish(run, RunStatus.CANCELLED, self._clock()) or self.get_run(
-            caller, connection_id, run_id
+        return self._lifecycle.cancel(
+            caller.org_id,
+            connection_id,
+            run_id,
+            lambda run: self._pushes.finish(run, RunStatus.CANCELLED, self._clock.timestamp()),
         )
 
     def list_activations(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
@@ -425,17 +423,7 @@ class PushService:
     # -- helpers ------------------------------------------------------------------------------------
 
     def _outbound_connection(self, org_id: str, connection_id: str) -> Connection:
-        connection = (
-            self._connections.get(org_id, connection_id) if is_valid_id(connection_id, CONNECTION_PREFIX) else None
-        )
-        if connection is None:
-            raise NotFound("Connection not found")
+        connection = connection_of_org(self._connections, org_id, connection_id)
         if not connection.direction.pushes:
             raise InvalidInput("Pushes need an outbound or bidirectional connection; this one is inbound")
         return connection
-
-    def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> PushRun:
-        run = self._pushes.get(org_id, ensure_same_request(claim, replay))
-        if run is None:  # expired: like a create whose connection was deleted (connection_service._replayed)
-            raise Conflict("The push run started with this Idempotency-Key no longer exists; use a new Idempotency-Key")
-        return run

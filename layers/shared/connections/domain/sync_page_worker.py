@@ -16,19 +16,18 @@ Without a total count, a worker that processes a full page queues the next one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from connections.domain.clock import utc_now
+from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.deadline import Deadline
 from connections.domain.errors import Conflict, DomainError, InvalidInput, NotFound
-from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.run_lifecycle import RunEnded
 from connections.domain.scheduled_sync import scheduler_caller
 from connections.domain.sync_page_message import SyncPageMessage
 from connections.domain.sync_run import PageResult, RunStatus, SyncRun
 from connections.domain.sync_service import MAX_PAGE_ATTEMPTS, SyncService
 from connections.ports.sync_page_queue import SyncPageQueue
-from connections.ports.sync_run_repository import PageRecord, SyncRunRepository
+from connections.ports.sync_run_repository import SyncRunRepository
 
 
 @dataclass(frozen=True)
@@ -46,66 +45,18 @@ class PageWork:
     next_page_enqueued: bool = False
 
 
-class _RecordedRuns:
-    """The run repository, noting which page commits and run endings this delivery made itself."""
-
-    def __init__(self, runs: SyncRunRepository) -> None:
-        self._runs = runs
-        self.committed: PageResult | None = None
-        self.finished: SyncRun | None = None
-
-    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
-        return self._runs.active_run_id(org_id, connection_id)
-
-    def start(self, run: SyncRun, idempotency: IdempotencyClaim | None) -> None:
-        self._runs.start(run, idempotency)
-
-    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        return self._runs.replay_of(org_id, idempotency)
-
-    def get(self, org_id: str, run_id: str) -> SyncRun | None:
-        return self._runs.get(org_id, run_id)
-
-    def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
-        return self._runs.pages(org_id, run_id)
-
-    def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:
-        return self._runs.claim_page(org_id, run_id, page, token, lease_seconds)
-
-    def fail_page(self, run: SyncRun, page: int, token: str, error: str, now: str) -> None:
-        self._runs.fail_page(run, page, token, error, now)
-
-    def release_page(self, run: SyncRun, page: int, token: str) -> None:
-        self._runs.release_page(run, page, token)
-
-    def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
-        updated = self._runs.commit_page(run, token, result, now)
-        if updated is not None:
-            self.committed = result
-        return updated
-
-    def finish(self, run: SyncRun, status: RunStatus, now: str, **changes: object) -> SyncRun | None:
-        finished = self._runs.finish(run, status, now, **changes)
-        if finished is not None:
-            self.finished = finished
-        return finished
-
-    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
-        self._runs.release_connection(org_id, connection_id, run_id)
-
-
 class SyncPageWorker:
-    """Processes page messages; ``sync_for`` builds the sync service over a given run repository."""
+    """Processes page messages through ``sync`` (whose run repository ``runs`` is)."""
 
     def __init__(
         self,
-        sync_for: Callable[[SyncRunRepository], SyncService],
+        sync: SyncService,
         runs: SyncRunRepository,
         queue: SyncPageQueue,
-        clock: Callable[[], str] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         max_deliveries: int = MAX_PAGE_ATTEMPTS,
     ) -> None:
-        self._sync_for = sync_for
+        self._sync = sync
         self._runs = runs
         self._queue = queue
         self._clock = clock
@@ -113,26 +64,22 @@ class SyncPageWorker:
 
     def process(self, message: SyncPageMessage, deadline: Deadline, delivery: int) -> PageWork:
         """Process one delivery (``delivery`` counts from 1) of a page message."""
-        recorded = _RecordedRuns(self._runs)
-        sync = self._sync_for(recorded)
         try:
-            work = self._process(sync, recorded, message, deadline)
+            work = self._process(message, deadline)
         except Exception:
             if delivery >= self._max_deliveries:
-                self._give_up(recorded, message, "the page could not be processed")
+                self._give_up(message, "the page could not be processed")
             raise
         if work.retry and not work.busy and delivery >= self._max_deliveries:
-            finished = self._give_up(recorded, message, work.reason or "the page could not be processed")
+            finished = self._give_up(message, work.reason or "the page could not be processed")
             if finished is not None:
                 return replace(work, run=finished, finished_run=finished)
         return work
 
-    def _process(
-        self, sync: SyncService, recorded: _RecordedRuns, message: SyncPageMessage, deadline: Deadline
-    ) -> PageWork:
+    def _process(self, message: SyncPageMessage, deadline: Deadline) -> PageWork:
         caller = scheduler_caller(message.org_id)
         try:
-            outcome = sync.process_page(caller, message.connection_id, message.run_id, message.page, deadline)
+            outcome = self._sync.process_page(caller, message.connection_id, message.run_id, message.page, deadline)
         except NotFound:
             return PageWork(message, reason="sync run not found")
         except InvalidInput as refused:
@@ -141,7 +88,8 @@ class SyncPageWorker:
             run = self._runs.get(message.org_id, message.run_id)
             if run is None or run.status is not RunStatus.RUNNING:
                 status = run.status.value if run else "gone"
-                return PageWork(message, reason=f"sync run is {status}", run=run, finished_run=recorded.finished)
+                ended_now = conflict.ended_now if isinstance(conflict, RunEnded) else None
+                return PageWork(message, reason=f"sync run is {status}", run=run, finished_run=ended_now)
             return PageWork(message, retry=True, busy=True, reason=conflict.message, run=run)
         except DomainError as failure:  # e.g. credentials that cannot be read: worth a later attempt
             return PageWork(message, retry=True, reason=failure.message)
@@ -151,16 +99,15 @@ class SyncPageWorker:
                 retry=True,
                 reason=outcome.error or "the page produced no result",
                 run=outcome.run,
-                finished_run=recorded.finished,
+                finished_run=outcome.run if outcome.ended else None,
             )
-        processed_now = recorded.committed is not None
-        enqueued = self._continue_without_total(outcome.run, outcome.result, message, processed_now)
+        enqueued = self._continue_without_total(outcome.run, outcome.result, message, outcome.committed)
         return PageWork(
             message,
             result=outcome.result,
-            processed_now=processed_now,
+            processed_now=outcome.committed,
             run=outcome.run,
-            finished_run=recorded.finished,
+            finished_run=outcome.run if outcome.ended else None,
             next_page_enqueued=enqueued,
         )
 
@@ -175,11 +122,11 @@ class SyncPageWorker:
         self._queue.enqueue([message.next_page()])
         return True
 
-    def _give_up(self, recorded: _RecordedRuns, message: SyncPageMessage, reason: str) -> SyncRun | None:
+    def _give_up(self, message: SyncPageMessage, reason: str) -> SyncRun | None:
         """Fail the run after the page's last delivery failed (nothing, if it is no longer running)."""
         run = self._runs.get(message.org_id, message.run_id)
         if run is None or run.status is not RunStatus.RUNNING:
             return None
-        now = self._clock()
+        now = self._clock.timestamp()
         error = f"Page {message.page} failed {self._max_deliveries} deliveries: {reason}"
-        return recorded.finish(run, RunStatus.FAILED, now, last_error=error[:500], completed_at=now)
+        return self._runs.finish(run, RunStatus.FAILED, now, last_error=error[:500], completed_at=now)

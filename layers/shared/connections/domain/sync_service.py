@@ -11,7 +11,7 @@ from typing import Any
 
 from connections.domain.access import Caller
 from connections.domain.classification import ClassifiableItem
-from connections.domain.clock import utc_now
+from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
 from connections.domain.errors import (
@@ -19,13 +19,13 @@ from connections.domain.errors import (
     CredentialsUnreadable,
     DomainError,
     InvalidInput,
-    NotFound,
     StorageThrottled,
     SyncAlreadyRunning,
 )
 from connections.domain.field_mapping import map_item
-from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
-from connections.domain.identifiers import CONNECTION_PREFIX, RUN_PREFIX, is_valid_id, new_id
+from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.identifiers import RUN_PREFIX, new_id
+from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.storage_limits import MAX_ITEM_BYTES
 from connections.domain.sync_run import (
     DEFAULT_PAGE_SIZE,
@@ -60,6 +60,8 @@ class PageOutcome:
     result: PageResult | None = None
     error: str | None = None
     page: int | None = None
+    committed: bool = False  # this call committed the page and added its counts to the run
+    ended: bool = False  # this call ended the run (``run`` is it as ended)
 
     def to_response(self) -> dict[str, Any]:
         body: dict[str, Any] = self.result.to_dict() if self.result else {"page": self.page}
@@ -76,17 +78,22 @@ class SyncService:
         topics: TopicRepository,
         open_source: Callable[[Connection], SegmentSource],
         classifier: Callable[[], Classifier],
-        clock: Callable[[], str] = utc_now,
+        clock: Clock = SYSTEM_CLOCK,
         sleep: Callable[[float], None] = time.sleep,
+        page_lease_seconds: float = PAGE_LEASE_SECONDS,
+        busy_wait_seconds: float = BUSY_WAIT_SECONDS,
     ) -> None:
         self._connections = connections
         self._runs = runs
+        self._lifecycle = RunLifecycle(runs, "Sync", SyncAlreadyRunning)
         self._topics = topics
         # Built on first use: status and cancel never load crypto, HTTP or the taxonomy.
         self._open_source = open_source
         self._classifier = classifier
         self._clock = clock
         self._sleep = sleep
+        self._page_lease_seconds = page_lease_seconds
+        self._busy_wait_seconds = busy_wait_seconds
 
     # -- create -------------------------------------------------------------------------------------
 
@@ -100,14 +107,13 @@ class SyncService:
     ) -> SyncRun:
         """Count the items (count_path, or one probe page) and store a running run."""
         connection = self._inbound_connection(caller.org_id, connection_id)
-        if idempotency is not None:
-            replayed = self._runs.replay_of(caller.org_id, idempotency)
-            if replayed:
-                return self._replayed(caller.org_id, idempotency, IdempotentReplay(replayed, idempotency.fingerprint))
-        self._ensure_idle(connection)
+        earlier = self._lifecycle.earlier_run(caller.org_id, idempotency)
+        if earlier is not None:
+            return earlier
+        self._lifecycle.ensure_idle(connection.org_id, connection.id)
         page_size = int(connection.config.get("page_size", DEFAULT_PAGE_SIZE))
         total = self._open_source(connection).fetch_page(0, 1, deadline).total
-        now = self._clock()
+        now = self._clock.timestamp()
         run = SyncRun(
             id=new_id(RUN_PREFIX),
             org_id=caller.org_id,
@@ -120,11 +126,9 @@ class SyncService:
             updated_at=now,
             trigger=trigger,
         )
-        try:
-            self._runs.start(run, idempotency)
-        except IdempotentReplay as replay:
-            assert idempotency is not None
-            return self._replayed(caller.org_id, idempotency, replay)
+        started = self._lifecycle.start(run, idempotency)
+        if started is not run:  # an earlier request with the same Idempotency-Key started it
+            return started
         if run.total_pages == 0:  # nothing to fetch: the run is complete as soon as it exists
             return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
         return run
@@ -141,25 +145,25 @@ class SyncService:
             done = self._runs.pages(run.org_id, run.id).get(page)
             if done and done.state is PageState.DONE and done.result:
                 return PageOutcome(run, done.result)
+        ended = False
         if run.status is RunStatus.RUNNING and run.all_pages_done:
             # Every page was committed but the run was not closed (the closing write failed): close it now.
-            run = self._complete_if_done(run, run.total_pages or 0, None)
-        if run.status is not RunStatus.RUNNING:
-            raise Conflict(f"Sync run is {run.status.value}; no more pages can be processed")
+            run, ended = self._complete_if_done(run, run.total_pages or 0, None)
+        self._lifecycle.ensure_running(run, "no more pages can be processed", run if ended else None)
         token = uuid.uuid4().hex
         page, claim = self._claim(run, page, token)
         if claim is not None and claim.state is PageState.DONE and claim.result:
-            return PageOutcome(self._latest(run), claim.result)
+            return PageOutcome(self._lifecycle.latest(run), claim.result)
         return self._process_claimed(run, page, token, deadline)
 
     def _claim(self, run: SyncRun, page: int | None, token: str) -> tuple[int, PageRecord | None]:
         if page is not None:
-            claim = self._runs.claim_page(run.org_id, run.id, page, token, PAGE_LEASE_SECONDS)
+            claim = self._runs.claim_page(run.org_id, run.id, page, token, self._page_lease_seconds)
             if claim is None:
                 return page, self._wait_for(run, page)
             return page, claim
         for candidate in self._open_pages(run):
-            claim = self._runs.claim_page(run.org_id, run.id, candidate, token, PAGE_LEASE_SECONDS)
+            claim = self._runs.claim_page(run.org_id, run.id, candidate, token, self._page_lease_seconds)
             if claim is not None and claim.state is not PageState.DONE:
                 return candidate, claim
         raise Conflict("Every page of this run is processed or being processed; poll the run's status")
@@ -167,7 +171,7 @@ class SyncService:
     def _open_pages(self, run: SyncRun) -> list[int]:
         """Pages not done and not leased, lowest first (one past the last known page when the total is unknown)."""
         records = self._runs.pages(run.org_id, run.id)
-        now = time.time()
+        now = self._clock.epoch()
         last = run.total_pages if run.total_pages is not None else max(records, default=0) + 1
         return [
             number
@@ -178,7 +182,7 @@ class SyncService:
 
     def _wait_for(self, run: SyncRun, page: int) -> PageRecord:
         waited = 0.0
-        while waited < BUSY_WAIT_SECONDS:
+        while waited < self._busy_wait_seconds:
             record = self._runs.pages(run.org_id, run.id).get(page)
             if record and record.state is PageState.DONE:
                 return record
@@ -220,56 +224,58 @@ class SyncService:
     def _work_on(self, run: SyncRun, page: int, token: str, deadline: Deadline) -> PageOutcome:
         connection = self._connections.get(run.org_id, run.connection_id)
         if connection is None:
-            finished = self._runs.finish(run, RunStatus.FAILED, self._clock(), last_error="Connection was deleted")
-            return PageOutcome(finished or run, error="Connection was deleted", page=page)
+            now = self._clock.timestamp()
+            finished = self._runs.finish(run, RunStatus.FAILED, now, last_error="Connection was deleted")
+            return PageOutcome(finished or run, error="Connection was deleted", page=page, ended=finished is not None)
         fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
         result = self._ingest(connection, run, page, fetched.items)
-        updated = self._runs.commit_page(run, token, result, self._clock())
+        updated = self._runs.commit_page(run, token, result, self._clock.timestamp())
         if updated is None:  # the lease ran out and another call finished this page first
             stored = self._runs.pages(run.org_id, run.id).get(page)
-            latest = self._runs.get(run.org_id, run.id) or run
-            return PageOutcome(latest, stored.result if stored else None, page=page)
+            return PageOutcome(self._lifecycle.latest(run), stored.result if stored else None, page=page)
         if updated.status is not RunStatus.RUNNING:
-            return PageOutcome(updated, result)
-        return PageOutcome(self._complete_if_done(updated, page, result), result)
+            return PageOutcome(updated, result, committed=True)
+        latest, ended = self._complete_if_done(updated, page, result)
+        return PageOutcome(latest, result, committed=True, ended=ended)
 
     def _page_failed(self, run: SyncRun, page: int, token: str, message: str) -> PageOutcome:
         """Release the page with one more attempt and the run's lastError; the run fails at
         MAX_PAGE_ATTEMPTS. When even that cannot be written, the lease lapses (PAGE_LEASE_SECONDS) and
         the page is offered again then; the answer is the same failure, never the recording's error."""
         try:
-            now = self._clock()
+            now = self._clock.timestamp()
             self._runs.fail_page(run, page, token, message, now)
             record = self._runs.pages(run.org_id, run.id).get(page)
             if record and record.state is PageState.DONE and record.result:
-                return PageOutcome(self._latest(run), record.result)  # it failed after its commit
+                return PageOutcome(self._lifecycle.latest(run), record.result)  # it failed after its commit
             if record and record.attempts >= MAX_PAGE_ATTEMPTS:
                 error = f"Page {page} failed {record.attempts} times: {message}"
                 finished = self._runs.finish(run, RunStatus.FAILED, now, last_error=error, completed_at=now)
-                return PageOutcome(finished or self._latest(run), error=error, page=page)
-            return PageOutcome(self._latest(run), error=message, page=page)
+                run = finished or self._lifecycle.latest(run)
+                return PageOutcome(run, error=error, page=page, ended=finished is not None)
+            return PageOutcome(self._lifecycle.latest(run), error=message, page=page)
         except Exception as failure:
             log_unrecorded(f"Sync page {page} of {run.id}", failure)
             return PageOutcome(run, error=message, page=page)
 
-    def _complete_if_done(self, run: SyncRun, page: int, result: PageResult | None) -> SyncRun:
-        now = self._clock()
+    def _complete_if_done(self, run: SyncRun, page: int, result: PageResult | None) -> tuple[SyncRun, bool]:
+        """The run after ``page``, and whether this call completed it."""
+        now = self._clock.timestamp()
         if run.all_pages_done:
-            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or self._latest(run)
-        if result is not None and run.total_pages is None and result.fetched < run.page_size:
+            finished = self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now)
+        elif result is not None and run.total_pages is None and result.fetched < run.page_size:
             # No total from the platform: a short or empty page is the last one.
-            return self._runs.finish(
+            finished = self._runs.finish(
                 run,
                 RunStatus.COMPLETED,
                 now,
                 completed_at=now,
                 total_pages=page,
                 total_items=(page - 1) * run.page_size + result.fetched,
-            ) or self._latest(run)
-        return run
-
-    def _latest(self, run: SyncRun) -> SyncRun:
-        return self._runs.get(run.org_id, run.id) or run
+            )
+        else:
+            return run, False
+        return (finished, True) if finished is not None else (self._lifecycle.latest(run), False)
 
     def _ingest(self, connection: Connection, run: SyncRun, page: int, items: Sequence[Any]) -> PageResult:
         errors: list[ItemError] = []
@@ -296,7 +302,7 @@ class SyncService:
                 seen[key] = len(drafts)
             drafts.append(draft)
         outcomes = self._topics.ingest(
-            run.org_id, TopicSource.SYNC, connection.id, drafts, f"{run.id}#{page}", self._clock()
+            run.org_id, TopicSource.SYNC, connection.id, drafts, f"{run.id}#{page}", self._clock.timestamp()
         )
         inserted = sum(outcome.kind is IngestKind.INSERTED for outcome in outcomes)
         return PageResult(
@@ -311,55 +317,27 @@ class SyncService:
     # -- status and cancel --------------------------------------------------------------------------
 
     def get_run(self, caller: Caller, connection_id: str, run_id: str) -> SyncRun:
-        run = self._runs.get(caller.org_id, run_id) if is_valid_id(run_id, RUN_PREFIX) else None
-        if run is None or run.connection_id != connection_id:
-            raise NotFound("Sync run not found")
-        return run
+        """The connection's sync run (NotFound otherwise)."""
+        return self._lifecycle.get(caller.org_id, connection_id, run_id)
 
     def cancel(self, caller: Caller, connection_id: str, run_id: str) -> SyncRun:
-        run = self.get_run(caller, connection_id, run_id)
-        if run.status is RunStatus.CANCELLED:
-            return run
-        if run.status is not RunStatus.RUNNING:
-            raise Conflict(f"Sync run is already {run.status.value}")
-        now = self._clock()
-        cancelled = self._runs.finish(run, RunStatus.CANCELLED, now, completed_at=now)
-        if cancelled is None:
-            latest = self.get_run(caller, connection_id, run_id)
-            if latest.status is RunStatus.CANCELLED:
-                return latest
-            raise Conflict(f"Sync run is already {latest.status.value}")
-        return cancelled
+        """Stop the run; a page in flight still commits and counts."""
+
+        def close(run: SyncRun) -> SyncRun | None:
+            now = self._clock.timestamp()
+            return self._runs.finish(run, RunStatus.CANCELLED, now, completed_at=now)
+
+        return self._lifecycle.cancel(caller.org_id, connection_id, run_id, close)
 
     # -- helpers ------------------------------------------------------------------------------------
 
     def _inbound_connection(self, org_id: str, connection_id: str) -> Connection:
-        connection = (
-            self._connections.get(org_id, connection_id) if is_valid_id(connection_id, CONNECTION_PREFIX) else None
-        )
-        if connection is None:
-            raise NotFound("Connection not found")
+        connection = connection_of_org(self._connections, org_id, connection_id)
         if not connection.direction.pulls:
             raise InvalidInput("Syncs need an inbound or bidirectional connection; this one is outbound")
         return connection
-
-    def _ensure_idle(self, connection: Connection) -> None:
-        """409 while another run is running; a lock left by a run that ended without releasing it is freed."""
-        active = self._runs.active_run_id(connection.org_id, connection.id)
-        if not active:
-            return
-        holder = self._runs.get(connection.org_id, active)
-        if holder is not None and holder.status is RunStatus.RUNNING:
-            raise SyncAlreadyRunning(active)
-        self._runs.release_connection(connection.org_id, connection.id, active)
 
     def _check_page_number(self, run: SyncRun, page: int) -> None:
         if page < 1 or (run.total_pages is not None and page > max(run.total_pages, 1)):
             last = run.total_pages if run.total_pages is not None else "unknown"
             raise InvalidInput(f"page must be from 1 to the run's totalPages ({last})")
-
-    def _replayed(self, org_id: str, claim: IdempotencyClaim, replay: IdempotentReplay) -> SyncRun:
-        run = self._runs.get(org_id, ensure_same_request(claim, replay))
-        if run is None:  # expired: like a create whose connection was deleted (connection_service._replayed)
-            raise Conflict("The sync run started with this Idempotency-Key no longer exists; use a new Idempotency-Key")
-        return run

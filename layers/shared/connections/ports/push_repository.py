@@ -19,6 +19,14 @@ class PushRepository(Protocol):
         """Store a running run holding the connection (PushAlreadyRunning / NotFound / IdempotentReplay)."""
         ...
 
+    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
+        """The id of the run holding the connection's push lock, if any."""
+        ...
+
+    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
+        """Free the connection for the next push, if ``run_id`` still holds it."""
+        ...
+
     def activations_for(self, org_id: str, connection_id: str, topic_ids: Sequence[str]) -> dict[str, Activation]:
         """The existing activations of these topics on the connection, by topic id."""
         ...
@@ -29,8 +37,11 @@ class PushRepository(Protocol):
 
     def get(self, org_id: str, run_id: str) -> PushRun | None: ...
 
-    def pending_for_run(self, run: PushRun, limit: int, now_epoch: float) -> list[Activation]:
-        """Up to ``limit`` activations of the run that are pending (or claimed with an expired lease)."""
+    def pending_for_run(
+        self, run: PushRun, limit: int, now_epoch: float, *, include_claimed: bool = False
+    ) -> list[Activation]:
+        """Up to ``limit`` activations of the run that are pending and not claimed (or claimed with a
+        lease expired at ``now_epoch``); with ``include_claimed``, claimed or not."""
         ...
 
     def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:

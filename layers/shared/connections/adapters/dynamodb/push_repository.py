@@ -13,22 +13,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import ACTIVATION_SORT_PREFIX, activation_key, org_partition, push_run_key
-from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
-from connections.adapters.dynamodb.table_client import (
-    TableRepository,
-    batch_get,
-    batch_put,
-    condition_failed,
-    query_all,
-)
+from connections.adapters.dynamodb.keys import ACTIVATION_SORT_PREFIX, Key, activation_key, org_partition, push_run_key
+from connections.adapters.dynamodb.run_repository import RunRepository
+from connections.adapters.dynamodb.table_client import batch_get, batch_put, condition_failed, query_all
 from connections.domain.activation import Activation, ActivationStatus, PushRun
 from connections.domain.errors import PushAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import RunStatus
 
 RUN_TTL_SECONDS = 30 * 24 * 3600
-LOCK = "activePushRunId"
 
 
 _ACTIVATION_FIELDS = {
@@ -87,14 +80,18 @@ def _run(item: dict[str, Any]) -> PushRun:
     )
 
 
-class DynamoPushRepository(TableRepository):
+class DynamoPushRepository(RunRepository[PushRun]):
+    LOCK = "activePushRunId"
+
     # -- runs ---------------------------------------------------------------------------------------
 
-    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        return replay_of(self.client, self._table, org_id, idempotency)
+    def _run_key(self, org_id: str, run_id: str) -> Key:
+        return push_run_key(org_id, run_id)
+
+    def _run_from_item(self, item: dict[str, Any]) -> PushRun:
+        return _run(item)
 
     def start(self, run: PushRun, idempotency: IdempotencyClaim | None) -> None:
-        self._release_finished_holder(run)
         record = {
             "id": run.id,
             "orgId": run.org_id,
@@ -111,98 +108,20 @@ class DynamoPushRepository(TableRepository):
             "errorCount": 0,
             "ttl": int(time.time()) + RUN_TTL_SECONDS,
         }
-        start_locked_run(
-            self.client,
-            self._table,
-            org_id=run.org_id,
-            connection_id=run.connection_id,
-            lock=LOCK,
-            run_item=push_run_key(run.org_id, run.id) | to_item(record),
-            run_id=run.id,
-            idempotency=idempotency,
-            already_running=PushAlreadyRunning,
-        )
-
-    def _release_finished_holder(self, run: PushRun) -> None:
-        """A lock left by a run that ended without releasing it (a crash in between) is freed."""
-        holder = lock_holder(self.client, self._table, run.org_id, run.connection_id, LOCK)
-        if holder:
-            previous = self.get(run.org_id, holder)
-            if previous is None or previous.status is not RunStatus.RUNNING:
-                release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, holder)
-
-    def get(self, org_id: str, run_id: str) -> PushRun | None:
-        key = push_run_key(org_id, run_id)
-        item = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        return _run(item) if item else None
+        self._store_running(run, record, idempotency, PushAlreadyRunning)
 
     def add_batch(self, run: PushRun, succeeded: int, failed: int, now: str) -> PushRun | None:
-        try:
-            response = self.client.update_item(
-                TableName=self._table,
-                Key=push_run_key(run.org_id, run.id),
-                UpdateExpression="SET updatedAt = :now REMOVE lastError "
-                "ADD processedBatches :one, successCount :ok, errorCount :failed",
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":now": {"S": now},
-                    ":one": {"N": "1"},
-                    ":ok": {"N": str(succeeded)},
-                    ":failed": {"N": str(failed)},
-                    ":running": {"S": RunStatus.RUNNING.value},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                return None
-            raise
-        return _run(response["Attributes"])
+        added = {"processedBatches": 1, "successCount": succeeded, "errorCount": failed}
+        return self._update_running(run, {"updatedAt": now}, added=added, removed=["lastError"])
 
     def note_error(self, run: PushRun, error: str, now: str) -> PushRun | None:
-        try:
-            response = self.client.update_item(
-                TableName=self._table,
-                Key=push_run_key(run.org_id, run.id),
-                UpdateExpression="SET lastError = :error, updatedAt = :now",
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":error": {"S": error[:500]},
-                    ":now": {"S": now},
-                    ":running": {"S": RunStatus.RUNNING.value},
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error_response:
-            if condition_failed(error_response):
-                return None
-            raise
-        return _run(response["Attributes"])
+        return self._update_running(run, {"lastError": error[:500], "updatedAt": now})
 
     def finish(self, run: PushRun, status: RunStatus, now: str, last_error: str | None = None) -> PushRun | None:
-        values = {":status": {"S": status.value}, ":now": {"S": now}, ":running": {"S": RunStatus.RUNNING.value}}
-        expression = "SET #status = :status, updatedAt = :now, completedAt = :now"
+        values: dict[str, Any] = {"status": status.value, "updatedAt": now, "completedAt": now}
         if last_error is not None:
-            expression += ", lastError = :error"
-            values[":error"] = {"S": last_error[:500]}
-        try:
-            response = self.client.update_item(
-                TableName=self._table,
-                Key=push_run_key(run.org_id, run.id),
-                UpdateExpression=expression,
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                return None
-            raise
-        release_lock(self.client, self._table, run.org_id, run.connection_id, LOCK, run.id)
-        return _run(response["Attributes"])
+            values["lastError"] = last_error[:500]
+        return self._finish(run, values)
 
     # -- activations --------------------------------------------------------------------------------
 
@@ -219,20 +138,23 @@ class DynamoPushRepository(TableRepository):
         ]
         batch_put(self.client, self._table, items)
 
-    def pending_for_run(self, run: PushRun, limit: int, now_epoch: float) -> list[Activation]:
+    def pending_for_run(
+        self, run: PushRun, limit: int, now_epoch: float, *, include_claimed: bool = False
+    ) -> list[Activation]:
+        unclaimed = {":now": to_attribute(round(now_epoch, 3))} if not include_claimed else {}
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "FilterExpression": "runId = :run AND #status = :pending "
-            "AND (attribute_not_exists(claimToken) OR leaseExpires < :now)",
+            "FilterExpression": "runId = :run AND #status = :pending"
+            + (" AND (attribute_not_exists(claimToken) OR leaseExpires < :now)" if unclaimed else ""),
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": {
                 ":pk": {"S": org_partition(run.org_id)},
                 ":prefix": {"S": f"{ACTIVATION_SORT_PREFIX}{run.connection_id}#"},
                 ":run": {"S": run.id},
                 ":pending": {"S": ActivationStatus.PENDING.value},
-                ":now": to_attribute(round(now_epoch, 3)),
-            },
+            }
+            | unclaimed,
             "ConsistentRead": True,
         }
         # islice stops reading pages once ``limit`` activations are found.

@@ -13,16 +13,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import org_partition, sync_page_key, sync_page_prefix, sync_run_key
-from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
+from connections.adapters.dynamodb.item_codec import from_item, to_attribute
+from connections.adapters.dynamodb.keys import Key, org_partition, sync_page_key, sync_page_prefix, sync_run_key
+from connections.adapters.dynamodb.run_repository import RunRepository
 from connections.adapters.dynamodb.table_client import (
-    TableRepository,
-    cancellation_codes,
+    Transaction,
     condition_failed,
     is_transaction_cancelled,
     query_all,
-    retry_transaction_conflicts,
 )
 from connections.domain.errors import SyncAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
@@ -30,7 +28,6 @@ from connections.domain.sync_run import PageResult, RunStatus, SyncRun
 from connections.ports.sync_run_repository import PageRecord, PageState
 
 RUN_TTL_SECONDS = 30 * 24 * 3600
-LOCK = "activeSyncRunId"
 _RUN_FIELDS = {
     "status": "status",
     "total_items": "totalItems",
@@ -74,12 +71,14 @@ def _page_from_item(item: dict[str, Any]) -> PageRecord:
     )
 
 
-class DynamoSyncRunRepository(TableRepository):
-    def active_run_id(self, org_id: str, connection_id: str) -> str | None:
-        return lock_holder(self.client, self._table, org_id, connection_id, LOCK)
+class DynamoSyncRunRepository(RunRepository[SyncRun]):
+    LOCK = "activeSyncRunId"
 
-    def replay_of(self, org_id: str, idempotency: IdempotencyClaim) -> str | None:
-        return replay_of(self.client, self._table, org_id, idempotency)
+    def _run_key(self, org_id: str, run_id: str) -> Key:
+        return sync_run_key(org_id, run_id)
+
+    def _run_from_item(self, item: dict[str, Any]) -> SyncRun:
+        return _run_from_item(item)
 
     def start(self, run: SyncRun, idempotency: IdempotencyClaim | None) -> None:
         record = {
@@ -99,22 +98,7 @@ class DynamoSyncRunRepository(TableRepository):
             "trigger": run.trigger,
             "ttl": int(time.time()) + RUN_TTL_SECONDS,
         }
-        start_locked_run(
-            self.client,
-            self._table,
-            org_id=run.org_id,
-            connection_id=run.connection_id,
-            lock=LOCK,
-            run_item=sync_run_key(run.org_id, run.id) | to_item(record),
-            run_id=run.id,
-            idempotency=idempotency,
-            already_running=SyncAlreadyRunning,
-        )
-
-    def get(self, org_id: str, run_id: str) -> SyncRun | None:
-        key = sync_run_key(org_id, run_id)
-        item = self.client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        return _run_from_item(item) if item else None
+        self._store_running(run, record, idempotency, SyncAlreadyRunning)
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
         request: dict[str, Any] = {
@@ -162,7 +146,9 @@ class DynamoSyncRunRepository(TableRepository):
         return _page_from_item(response["Attributes"])
 
     def fail_page(self, run: SyncRun, page: int, token: str, error: str, now: str) -> None:
-        actions = [
+        transaction = Transaction()
+        transaction.add(
+            "page",
             {
                 "Update": {
                     "TableName": self._table,
@@ -180,6 +166,9 @@ class DynamoSyncRunRepository(TableRepository):
                     },
                 }
             },
+        )
+        transaction.add(
+            "run",
             {
                 "Update": {
                     "TableName": self._table,
@@ -194,9 +183,9 @@ class DynamoSyncRunRepository(TableRepository):
                     },
                 }
             },
-        ]
+        )
         try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+            transaction.write(self.client)
         except ClientError as failure:
             if not is_transaction_cancelled(failure):  # a lost claim or a finished run: nothing to record
                 raise
@@ -215,7 +204,9 @@ class DynamoSyncRunRepository(TableRepository):
                 raise
 
     def commit_page(self, run: SyncRun, token: str, result: PageResult, now: str) -> SyncRun | None:
-        actions = [
+        transaction = Transaction()
+        transaction.add(
+            "page",
             {
                 "Update": {
                     "TableName": self._table,
@@ -233,6 +224,9 @@ class DynamoSyncRunRepository(TableRepository):
                     },
                 }
             },
+        )
+        transaction.add(
+            "run",
             {
                 "Update": {
                     "TableName": self._table,
@@ -254,11 +248,11 @@ class DynamoSyncRunRepository(TableRepository):
                     },
                 }
             },
-        ]
+        )
         try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+            transaction.write(self.client)
         except ClientError as error:
-            if is_transaction_cancelled(error) and "ConditionalCheckFailed" in cancellation_codes(error):
+            if transaction.refused(error):  # the claim was lost (or the run ended): nothing was counted
                 return None
             raise
         return self.get(run.org_id, run.id)
@@ -266,24 +260,4 @@ class DynamoSyncRunRepository(TableRepository):
     def finish(self, run: SyncRun, status: RunStatus, now: str, **changes: object) -> SyncRun | None:
         values: dict[str, Any] = {"status": status.value, "updatedAt": now}
         values |= {_RUN_FIELDS[name]: value for name, value in changes.items() if value is not None}
-        names = {f"#v{position}": name for position, name in enumerate(values)}
-        attributes = {f":v{position}": to_attribute(value) for position, value in enumerate(values.values())}
-        try:
-            self.client.update_item(
-                TableName=self._table,
-                Key=sync_run_key(run.org_id, run.id),
-                UpdateExpression="SET " + ", ".join(f"#v{position} = :v{position}" for position in range(len(values))),
-                ConditionExpression="#status = :running",
-                ExpressionAttributeNames=names | {"#status": "status"},
-                ExpressionAttributeValues=attributes | {":running": {"S": RunStatus.RUNNING.value}},
-            )
-        except ClientError as error:
-            if condition_failed(error):
-                return None
-            raise
-        self.release_connection(run.org_id, run.connection_id, run.id)
-        return self.get(run.org_id, run.id)
-
-    def release_connection(self, org_id: str, connection_id: str, run_id: str) -> None:
-        """Free the connection for the next sync, if this run still holds it."""
-        release_lock(self.client, self._table, org_id, connection_id, LOCK, run_id)
+        return self._finish(run, values)

@@ -7,12 +7,7 @@ from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_item
 from connections.adapters.dynamodb.keys import api_key_key, api_key_reference_key, meta_key
-from connections.adapters.dynamodb.table_client import (
-    TableRepository,
-    cancellation_codes,
-    is_transaction_cancelled,
-    retry_transaction_conflicts,
-)
+from connections.adapters.dynamodb.table_client import TableRepository, Transaction
 from connections.domain.api_keys import ApiKey
 from connections.domain.errors import Conflict, NotFound
 
@@ -42,7 +37,9 @@ class DynamoApiKeyRepository(TableRepository):
             "createdAt": api_key.created_at,
             "expiresAt": api_key.expires_at,
         }
-        actions = [
+        transaction = Transaction()
+        transaction.add(
+            "limit",
             {
                 "Update": {
                     "TableName": self._table,
@@ -56,6 +53,9 @@ class DynamoApiKeyRepository(TableRepository):
                     },
                 }
             },
+        )
+        transaction.add(
+            "key",
             {
                 "Put": {
                     "TableName": self._table,
@@ -63,6 +63,9 @@ class DynamoApiKeyRepository(TableRepository):
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
+        )
+        transaction.add(
+            "reference",
             {
                 "Put": {
                     "TableName": self._table,
@@ -70,11 +73,11 @@ class DynamoApiKeyRepository(TableRepository):
                     | to_item(record | {"digest": digest}),
                 }
             },
-        ]
+        )
         try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+            transaction.write(self.client)
         except ClientError as error:
-            if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            if "limit" in transaction.refused(error):
                 raise Conflict(f"API key limit reached: at most {max_per_org} keys per organisation") from None
             raise
 

@@ -22,11 +22,8 @@ from connections.adapters.dynamodb.run_locks import idempotency_put
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     Transaction,
-    cancellation_codes,
     condition_failed,
-    is_transaction_cancelled,
     query_all,
-    retry_transaction_conflicts,
 )
 from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
@@ -202,7 +199,9 @@ class DynamoConnectionRepository(TableRepository):
 
     def delete(self, connection: Connection) -> None:
         org_id, connection_id = connection.org_id, connection.id
-        actions = [
+        transaction = Transaction()
+        transaction.add(
+            "connection",
             {
                 "Delete": {
                     "TableName": self._table,
@@ -210,6 +209,9 @@ class DynamoConnectionRepository(TableRepository):
                     "ConditionExpression": "attribute_exists(pk)",
                 }
             },
+        )
+        transaction.add(
+            "count",
             {
                 "Update": {
                     "TableName": self._table,
@@ -219,11 +221,11 @@ class DynamoConnectionRepository(TableRepository):
                     "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
                 }
             },
-        ]
+        )
         try:
-            retry_transaction_conflicts(lambda: self.client.transact_write_items(TransactItems=actions))
+            transaction.write(self.client)
         except ClientError as error:
-            if is_transaction_cancelled(error) and cancellation_codes(error)[:1] == ["ConditionalCheckFailed"]:
+            if "connection" in transaction.refused(error):
                 raise NotFound("Connection not found") from None
             raise
         if connection.active_sync_run_id:

@@ -25,7 +25,7 @@ dev: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared functions local tests bench
+	$(BIN)/mypy layers/shared functions local tests bench lambda_build
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 # What CI runs: the checks, then the whole suite with branch coverage (the total is the report's last line).
@@ -45,17 +45,19 @@ $(VENV)/.lint-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lint]"
 	touch $@
 
-# `check` plus what needs the SAM CLI: the template validated as SAM, and a real build.
+# `check` plus what needs the SAM CLI: the template validated as SAM, and a real build (layer and
+# functions through lambda_build/Makefile), whose output must hold a python3.13 pyc for every .py.
 lint: check $(VENV)/.lint-installed
 	SAM_CLI_TELEMETRY=0 $(BIN)/sam validate --lint --region us-east-1
 	SAM_CLI_TELEMETRY=0 $(SAM_ENV) $(BIN)/sam build --parallel
+	$(SAM_ENV) $(BIN)/python lambda_build/build_artifact.py check .aws-sam/build
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 build: $(VENV)/.lint-installed
-	$(SAM_ENV) $(BIN)/sam build --parallel
+	SAM_CLI_TELEMETRY=0 $(SAM_ENV) $(BIN)/sam build --parallel
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

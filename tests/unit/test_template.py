@@ -382,9 +382,23 @@ def test_layer_builds_for_python313_on_arm64() -> None:
     layers = resources_of_type("AWS::Serverless::LayerVersion")
     assert layers
     for layer in layers.values():
-        assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+        # lambda_build/Makefile: arm64 wheels for 3.13 and bytecode (tests/unit/test_artifact_build.py).
+        assert layer["Metadata"] == {
+            "BuildMethod": "makefile",
+            "ContextPath": "lambda_build",
+            "BuildArchitecture": "arm64",
+        }
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
         assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    makefile = (Path(__file__).resolve().parents[2] / "lambda_build" / "Makefile").read_text()
+    assert "LAYER_PLATFORM ?= manylinux2014_aarch64" in makefile
+    assert "build-SharedLayer:" in makefile
+
+
+def test_every_function_is_built_with_bytecode() -> None:
+    for function_id, function in functions().items():
+        assert function.get("Metadata") == {"BuildMethod": "makefile", "ContextPath": "lambda_build"}, function_id
+        assert function_id.endswith("Function")  # lambda_build/Makefile's build-%Function target
 
 
 def test_functions_share_runtime_architecture_and_layer() -> None:

@@ -17,6 +17,8 @@ bench runs the same step for this machine's platform, so what it times is what s
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +38,16 @@ IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo")
 def run(command: Sequence[str]) -> None:
     print("+", " ".join(command), file=sys.stderr, flush=True)
     subprocess.run(command, check=True)
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` ("3.13"): ``python3.13`` on PATH, else pyenv's; None if neither runs."""
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    for candidate in candidates:
+        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
 
 
 def interpreter_tag(python: str) -> str:

@@ -10,9 +10,6 @@ provides. ``make lint`` checks the real ``sam build`` output with the same ``che
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,14 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def runtime_python() -> str:
     """Python 3.13 (Lambda's runtime) if this machine has it, else the interpreter running the tests."""
-    candidates = [
-        shutil.which("python3.13"),
-        *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.13*/bin/python3.13"))),
-    ]
-    for candidate in candidates:
-        if candidate and subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
-            return candidate
-    return sys.executable
+    return build_artifact.find_python(build_artifact.RUNTIME_PYTHON_VERSION) or sys.executable
 
 
 def make_wheel(directory: Path, name: str, files: dict[str, bytes]) -> None:

@@ -1,35 +1,44 @@
-"""Composition root: builds services from settings and adapters, once per container."""
+"""Composition root: builds services from settings and adapters, once per container.
+
+Every adapter and service is imported inside the factory that builds it, not at the top: a function
+imports this module at init, and each pays only for what it builds (a read endpoint never loads the
+push, run or topic repositories, their models, the classifier or httpx). The types are for mypy only.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
-from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
-from connections.adapters.dynamodb.push_repository import DynamoPushRepository
-from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
-from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
-from connections.domain.authentication import Authenticator
-from connections.domain.connection import Connection
-from connections.domain.connection_service import ConnectionService
-from connections.domain.connection_testing import ConnectionTester
-from connections.domain.errors import Unauthenticated
-from connections.domain.push_service import PushService
-from connections.domain.scheduled_sync import ScheduledSyncs
-from connections.domain.sync_page_worker import SyncPageWorker
-from connections.domain.sync_service import SyncService
-from connections.domain.topic_library import TopicLibrary
-from connections.ports.classifier import Classifier
-from connections.ports.credential_cipher import CredentialCipher
-from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
-from connections.ports.session_verifier import SessionVerifier
-from connections.ports.sync_page_queue import SyncPageQueue
-from connections.ports.sync_schedules import SyncSchedules
 from connections.settings import require_settings, settings
+
+if TYPE_CHECKING:
+    from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
+    from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
+    from connections.adapters.dynamodb.push_repository import DynamoPushRepository
+    from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
+    from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
+    from connections.domain.authentication import Authenticator
+    from connections.domain.connection import Connection
+    from connections.domain.connection_service import ConnectionService
+    from connections.domain.connection_testing import ConnectionTester
+    from connections.domain.push_service import PushService
+    from connections.domain.scheduled_sync import ScheduledSyncs
+    from connections.domain.sync_page_worker import SyncPageWorker
+    from connections.domain.sync_service import SyncService
+    from connections.domain.topic_library import TopicLibrary
+    from connections.ports.classifier import Classifier
+    from connections.ports.credential_cipher import CredentialCipher
+    from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
+    from connections.ports.session_verifier import SessionVerifier
+    from connections.ports.sync_page_queue import SyncPageQueue
+    from connections.ports.sync_schedules import SyncSchedules
 
 
 @cache
 def connection_repository() -> DynamoConnectionRepository:
+    from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
+
     return DynamoConnectionRepository(settings().table_name)
 
 
@@ -46,12 +55,16 @@ def credential_cipher() -> CredentialCipher:
 @cache
 def connection_service(handles_credentials: bool = False) -> ConnectionService:
     """The connection service; only functions that write credentials ask for the cipher."""
+    from connections.domain.connection_service import ConnectionService
+
     cipher = credential_cipher() if handles_credentials else None
     return ConnectionService(connection_repository(), cipher, schedules=sync_schedules())
 
 
 @cache
 def api_key_repository() -> DynamoApiKeyRepository:
+    from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
+
     return DynamoApiKeyRepository(settings().table_name)
 
 
@@ -59,6 +72,7 @@ def api_key_repository() -> DynamoApiKeyRepository:
 def session_verifier() -> SessionVerifier:
     """Clerk verification, built on first session request (API-key callers never load it)."""
     from connections.adapters.clerk_session_verifier import ClerkSessionVerifier
+    from connections.domain.errors import Unauthenticated
 
     config = settings()
     if not (config.clerk_jwks_url or config.clerk_jwt_key):
@@ -73,6 +87,8 @@ def session_verifier() -> SessionVerifier:
 
 @cache
 def authenticator() -> Authenticator:
+    from connections.domain.authentication import Authenticator
+
     return Authenticator(api_key_repository(), session_verifier)
 
 
@@ -81,12 +97,16 @@ def platform_clients() -> PlatformClients:
     """Platform adapters over the container's one safe HTTP client (httpx loads only here)."""
     from connections.adapters.outbound.safe_client import shared_client
     from connections.adapters.platforms.factory import PlatformClientFactory
+    from connections.observability import trace_outbound_calls
 
+    trace_outbound_calls()
     return PlatformClientFactory(shared_client(allow_private_targets=settings().allow_private_targets))
 
 
 @cache
 def connection_tester() -> ConnectionTester:
+    from connections.domain.connection_testing import ConnectionTester
+
     return ConnectionTester(connection_repository(), decrypted_credentials, platform_clients())
 
 
@@ -99,11 +119,15 @@ def classifier() -> Classifier:
 
 @cache
 def topic_repository() -> DynamoTopicRepository:
+    from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
+
     return DynamoTopicRepository(settings().table_name)
 
 
 @cache
 def sync_run_repository() -> DynamoSyncRunRepository:
+    from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
+
     return DynamoSyncRunRepository(settings().table_name)
 
 
@@ -122,11 +146,15 @@ def open_source(connection: Connection) -> SegmentSource:
 
 @cache
 def sync_service() -> SyncService:
+    from connections.domain.sync_service import SyncService
+
     return SyncService(connection_repository(), sync_run_repository(), topic_repository(), open_source, classifier)
 
 
 @cache
 def topic_library() -> TopicLibrary:
+    from connections.domain.topic_library import TopicLibrary
+
     return TopicLibrary(topic_repository(), classifier())
 
 
@@ -138,11 +166,15 @@ def open_destination(connection: Connection) -> SegmentDestination:
 
 @cache
 def push_repository() -> DynamoPushRepository:
+    from connections.adapters.dynamodb.push_repository import DynamoPushRepository
+
     return DynamoPushRepository(settings().table_name)
 
 
 @cache
 def push_service() -> PushService:
+    from connections.domain.push_service import PushService
+
     return PushService(connection_repository(), push_repository(), topic_repository(), open_destination)
 
 
@@ -174,9 +206,13 @@ def sync_page_queue() -> SyncPageQueue:
 
 @cache
 def scheduled_syncs() -> ScheduledSyncs:
+    from connections.domain.scheduled_sync import ScheduledSyncs
+
     return ScheduledSyncs(sync_service(), connection_repository(), sync_run_repository(), sync_page_queue())
 
 
 @cache
 def sync_page_worker() -> SyncPageWorker:
+    from connections.domain.sync_page_worker import SyncPageWorker
+
     return SyncPageWorker(sync_service(), sync_run_repository(), sync_page_queue())

@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from connections.domain.connection import CreateConnectionRequest
+from connections.domain.connection_requests import CreateConnectionRequest
 from connections.domain.idempotency import claim_from_header
 from connections.http.error_mapping import json_response
 from connections.http.resolver import api_handler, build_resolver, current_caller, header, request_body

@@ -1,6 +1,6 @@
 """GET /api/connections: the organisation's connections, filtered by direction and platform."""
 
-from connections.domain.connection import ConnectionFilters
+from connections.domain.connection_requests import ConnectionFilters
 from connections.http.resolver import api_handler, build_resolver, current_caller, query_parameters
 from connections.wiring import connection_service
 

@@ -1,6 +1,6 @@
 """PATCH /api/connections/{id}: partial update; config merged key by key (session only)."""
 
-from connections.domain.connection import UpdateConnectionRequest
+from connections.domain.connection_requests import UpdateConnectionRequest
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
 from connections.wiring import connection_service
 

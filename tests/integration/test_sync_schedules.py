@@ -15,7 +15,7 @@ from connections.adapters.scheduling.eventbridge_sync_schedules import (
     schedule_name,
 )
 from connections.domain.access import AuthType, Caller
-from connections.domain.connection import CreateConnectionRequest, UpdateConnectionRequest
+from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
 from connections.domain.connection_service import ConnectionService
 from connections.domain.errors import ConcurrentModification, NotFound
 from local.provision import LocalResources
@@ -315,6 +315,6 @@ def test_another_organisation_cannot_remove_a_schedule(scheduling: LocalResource
 
 
 def _no_filters():
-    from connections.domain.connection import ConnectionFilters
+    from connections.domain.connection_requests import ConnectionFilters
 
     return ConnectionFilters()

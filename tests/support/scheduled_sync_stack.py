@@ -168,7 +168,7 @@ class ScheduledSyncStack:
     def create_connection(self, org_id: str, config: dict[str, Any]) -> str:
         """An inbound custom API connection (session caller), with the catalogue's credentials."""
         from connections.domain.access import AuthType, Caller, OrgRole
-        from connections.domain.connection import CreateConnectionRequest
+        from connections.domain.connection_requests import CreateConnectionRequest
         from connections.wiring import connection_service
 
         body = {

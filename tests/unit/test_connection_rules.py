@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from connections.domain.access import AuthType, Caller
-from connections.domain.connection import (
+from connections.domain.connection_config import merge_config, validate_config
+from connections.domain.connection_requests import (
     ConnectionFilters,
     CreateConnectionRequest,
     UpdateConnectionRequest,
 )
-from connections.domain.connection_config import merge_config, validate_config
 from connections.domain.connection_service import ConnectionService
 from connections.domain.credential_shapes import validate_credentials
 from connections.domain.errors import ConnectionLimitReached, InvalidInput, NotFound

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from connections.domain.access import AuthType, Caller
-from connections.domain.connection import Connection, CreateConnectionRequest, UpdateConnectionRequest
+from connections.domain.connection import Connection
+from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
 from connections.domain.connection_service import MAX_CONNECTIONS_PER_ORG, ConnectionService
 from connections.domain.errors import ConcurrentModification, Conflict, ConnectionLimitReached, CredentialsUnreadable
 from connections.domain.idempotency import claim_from_header

@@ -18,8 +18,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from connections.domain.connection import CreateConnectionRequest
 from connections.domain.connection_config import CONFIG_KEYS, with_integers
+from connections.domain.connection_requests import CreateConnectionRequest
 from connections.domain.connection_service import _validate
 from connections.domain.errors import InvalidInput
 from connections.domain.platforms import Direction, Platform

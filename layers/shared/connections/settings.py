@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 
 class MissingSettings(RuntimeError):
     """A function started without environment variables it needs; the message names them."""
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+# A plain dataclass, not a pydantic model: every function reads its settings at init, and the read
+# endpoints and the authorizer would otherwise import pydantic for this alone. Every value is a string,
+# a bool or a tuple of strings, built by from_environ below, so there is nothing to validate.
+@dataclass(frozen=True)
+class Settings:
     table_name: str
     credentials_key_arn: str | None = None
     # Local development and tests only: lets outbound calls reach http:// and private addresses.

@@ -1,17 +1,11 @@
-"""The connection record and the request bodies that create and change it."""
+"""The connection record (the request bodies that create and change it: connection_requests.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Annotated, Any
-
-from pydantic import StringConstraints
+from typing import Any
 
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
-from connections.domain.strict_body import StrictBody
-
-ConnectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-CredentialValue = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
 
 
 @dataclass(frozen=True)
@@ -61,24 +55,3 @@ class Connection:
 
     def changed(self, **changes: Any) -> Connection:
         return replace(self, **changes)
-
-
-class CreateConnectionRequest(StrictBody):
-    name: ConnectionName
-    platform: Platform
-    direction: Direction
-    config: dict[str, Any]
-    credentials: dict[str, CredentialValue] | None = None
-
-
-class UpdateConnectionRequest(StrictBody):
-    name: ConnectionName | None = None
-    platform: Platform | None = None
-    direction: Direction | None = None
-    config: dict[str, Any] | None = None
-    credentials: dict[str, CredentialValue] | None = None
-
-
-class ConnectionFilters(StrictBody):
-    direction: Direction | None = None
-    platform: Platform | None = None

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connections.domain.access import Caller
 from connections.domain.clock import utc_now
-from connections.domain.connection import (
-    Connection,
-    ConnectionFilters,
-    CreateConnectionRequest,
-    UpdateConnectionRequest,
-)
+from connections.domain.connection import Connection
 from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config, with_integers
 from connections.domain.connection_size import credential_size_problems, record_size_problems
 from connections.domain.credential_shapes import validate_credentials
@@ -24,6 +19,13 @@ from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.sync_schedules import SyncSchedules
+
+if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
+    from connections.domain.connection_requests import (
+        ConnectionFilters,
+        CreateConnectionRequest,
+        UpdateConnectionRequest,
+    )
 
 MAX_CONNECTIONS_PER_ORG = 20
 

@@ -1,19 +1,23 @@
-"""Turn request bodies and query strings into validated models, or into 400/413 errors with details."""
+"""Turn request bodies and query strings into validated models, or into 400/413 errors with details.
+
+pydantic is imported where a model is validated: by then the model's own module has loaded it, and a
+function that validates none (a GET by id, the authorizer) never loads it at all."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 from collections.abc import Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from connections.domain.errors import FieldProblem, InvalidInput, PayloadTooLarge
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
 MAX_BODY_BYTES = 1024 * 1024
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 _FRIENDLY_MESSAGES = {
     "extra_forbidden": "unknown field",
@@ -54,6 +58,8 @@ def raw_body(event_body: str | None, is_base64: bool) -> bytes:
 
 def parse_body(model: type[ModelT], data: bytes) -> ModelT:
     """Validate a JSON body against ``model`` (strict types, unknown fields refused)."""
+    from pydantic import ValidationError
+
     if not data.strip():
         raise InvalidInput("Request body must be a JSON object")
     try:
@@ -66,6 +72,8 @@ def parse_body(model: type[ModelT], data: bytes) -> ModelT:
 
 def parse_query(model: type[ModelT], parameters: Mapping[str, str] | None) -> ModelT:
     """Validate query string parameters against ``model`` (unknown parameters refused)."""
+    from pydantic import ValidationError
+
     try:
         return model.model_validate_strings(dict(parameters or {}))
     except ValidationError as error:

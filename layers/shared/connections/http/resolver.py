@@ -4,13 +4,12 @@ the route access table, error mapping and logging keys. Handlers only add their 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from connections.domain.access import Caller
 from connections.domain.errors import DomainError, Forbidden
@@ -22,7 +21,10 @@ from connections.http.route_access import ROUTE_ACCESS
 from connections.observability import logger, metrics, tracer
 from connections.settings import require_settings, settings
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+if TYPE_CHECKING:  # pydantic loads with the first request model a route validates, not at init
+    from pydantic import BaseModel
+
+ModelT = TypeVar("ModelT", bound="BaseModel")
 
 _CALLER = "caller"
 

@@ -1,0 +1,36 @@
+"""The request bodies that create and change a connection, and the list filters: pydantic models, in
+a module of their own so that what only reads connections (get, delete, the sync and push services)
+does not import pydantic with the record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+from connections.domain.platforms import Direction, Platform
+from connections.domain.strict_body import StrictBody
+
+ConnectionName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+CredentialValue = Annotated[str, StringConstraints(min_length=1, max_length=8192)]
+
+
+class CreateConnectionRequest(StrictBody):
+    name: ConnectionName
+    platform: Platform
+    direction: Direction
+    config: dict[str, Any]
+    credentials: dict[str, CredentialValue] | None = None
+
+
+class UpdateConnectionRequest(StrictBody):
+    name: ConnectionName | None = None
+    platform: Platform | None = None
+    direction: Direction | None = None
+    config: dict[str, Any] | None = None
+    credentials: dict[str, CredentialValue] | None = None
+
+
+class ConnectionFilters(StrictBody):
+    direction: Direction | None = None
+    platform: Platform | None = None

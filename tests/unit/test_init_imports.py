@@ -1,0 +1,90 @@
+"""What each function's init imports (Lambda imports the handler module at cold start): read endpoints and
+the authorizer do without pydantic, the Encryption SDK, httpx and the services they never build, and
+the Tracer patches botocore alone. Counted in a fresh interpreter, with tracing on as on Lambda."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Imported by the init of a function that reads or acts by id without validating a body or query.
+NOT_AT_INIT_OF_READS = (
+    "pydantic",
+    "aws_encryption_sdk",
+    "httpx",
+    "aws_xray_sdk.ext.httpx",
+    "connections.adapters.dynamodb.push_repository",
+    "connections.adapters.dynamodb.topic_repository",
+    "connections.domain.connection_requests",
+)
+READ_FUNCTIONS = ("authorizer", "get_connection", "get_sync_status", "get_push_status", "delete_connection")
+# Patched at init by the Tracer: botocore, and nothing else X-Ray knows.
+PATCH_ONLY = "aws_xray_sdk.ext.botocore"
+
+
+def modules_after_init(function: str) -> set[str]:
+    script = (
+        "import json, sys, importlib;"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / function)!r}, {str(ROOT / 'layers' / 'shared')!r}];"
+        "importlib.import_module('app');"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("POWERTOOLS_TRACE", "PYTHONPATH"))
+    } | {
+        "TABLE_NAME": "connections",
+        "ALLOWED_ORIGINS": "",
+        "CREDENTIALS_KEY_ARN": "arn:aws:kms:us-east-1:123456789012:key/test",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # What Lambda sets: the Tracer is on and patches at init.
+        "LAMBDA_TASK_ROOT": str(ROOT / "functions" / function),
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=environment, cwd=ROOT
+    )
+    return set(json.loads(completed.stdout))
+
+
+@pytest.mark.parametrize("function", READ_FUNCTIONS)
+def test_a_read_function_init_imports_only_what_it_uses(function: str) -> None:
+    modules = modules_after_init(function)
+    assert "connections.wiring" in modules  # the handler's real init ran
+    assert sorted(name for name in NOT_AT_INIT_OF_READS if name in modules) == []
+
+
+def test_the_tracer_patches_botocore_alone() -> None:
+    modules = modules_after_init("list_connections")
+    assert f"{PATCH_ONLY}.patch" in modules
+    # Each library X-Ray patches has its aws_xray_sdk.ext.<library>.patch module.
+    patched = sorted(
+        name.removesuffix(".patch")
+        for name in modules
+        if name.startswith("aws_xray_sdk.ext.") and name.endswith(".patch")
+    )
+    assert patched == [PATCH_ONLY]
+
+
+def test_a_function_that_calls_platforms_traces_httpx_when_it_builds_its_client() -> None:
+    script = (
+        "import sys; sys.path[:0] = ['layers/shared'];"
+        "from connections import wiring; wiring.platform_clients();"
+        "print('aws_xray_sdk.ext.httpx.patch' in sys.modules)"
+    )
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("POWERTOOLS_TRACE")} | {
+        "TABLE_NAME": "connections",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "LAMBDA_TASK_ROOT": str(ROOT),
+        "AWS_LAMBDA_FUNCTION_NAME": "test_connection",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=environment, cwd=ROOT
+    )
+    assert completed.stdout.strip().splitlines()[-1] == "True"

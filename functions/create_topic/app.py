@@ -2,7 +2,7 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from connections.domain.topic import CreateTopicRequest
+from connections.domain.topic_requests import CreateTopicRequest
 from connections.http.error_mapping import json_response
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
 from connections.wiring import topic_library

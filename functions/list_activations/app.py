@@ -1,6 +1,6 @@
 """GET /api/activations: what was pushed where (filters connectionId, platform, status, stale)."""
 
-from connections.domain.activation import ActivationFilters
+from connections.domain.activation_requests import ActivationFilters
 from connections.http.resolver import api_handler, build_resolver, current_caller, query_parameters
 from connections.wiring import push_service
 

@@ -1,6 +1,6 @@
 """GET /api/topics: the organisation's topic library (filters source, connectionId, iabCode, search)."""
 
-from connections.domain.topic import TopicFilters
+from connections.domain.topic_requests import TopicFilters
 from connections.http.resolver import api_handler, build_resolver, current_caller, query_parameters
 from connections.wiring import topic_library
 

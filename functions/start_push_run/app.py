@@ -1,6 +1,6 @@
 """POST /api/connections/{id}/push/run: one pending activation per chosen topic, then push in batches."""
 
-from connections.domain.activation import StartPushRequest
+from connections.domain.activation_requests import StartPushRequest
 from connections.domain.idempotency import claim_from_header
 from connections.http.resolver import api_handler, build_resolver, current_caller, header, request_body
 from connections.observability import MetricUnit, logger, metrics

@@ -15,7 +15,8 @@ from connections.domain.connection import Connection
 from connections.domain.identifiers import ACTIVATION_PREFIX, new_id
 from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.domain.sync_run import RunStatus, SyncRun
-from connections.domain.topic import CreateTopicRequest, Topic
+from connections.domain.topic import Topic
+from connections.domain.topic_requests import CreateTopicRequest
 from local.api_gateway import AUTHORIZER_DIR, LambdaContextStub, load_handler
 from local.sam_template import PROJECT_ROOT, functions, load_template
 from tests.fakes.http_server import FakeResponse, RecordedRequest

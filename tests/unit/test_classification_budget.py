@@ -20,8 +20,8 @@ from connections.domain.field_mapping import (
     map_item,
 )
 from connections.domain.sync_service import SyncService
-from connections.domain.topic import CreateTopicRequest
 from connections.domain.topic_library import TopicLibrary
+from connections.domain.topic_requests import CreateTopicRequest
 from tests.fakes.classifiers import FixedClassifier
 from tests.fakes.in_memory_platforms import ScriptedSource
 from tests.fakes.in_memory_stores import ORG, InMemoryStores

@@ -23,6 +23,8 @@ NOT_AT_INIT_OF_READS = (
     "connections.adapters.dynamodb.push_repository",
     "connections.adapters.dynamodb.topic_repository",
     "connections.domain.connection_requests",
+    "connections.domain.topic_requests",
+    "connections.domain.activation_requests",
 )
 READ_FUNCTIONS = ("authorizer", "get_connection", "get_sync_status", "get_push_status", "delete_connection")
 # Patched at init by the Tracer: botocore, and nothing else X-Ray knows.

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from connections.domain.activation import ActivationFilters, StartPushRequest
-from connections.domain.topic import CreateTopicRequest, TopicFilters
+from connections.domain.activation_requests import ActivationFilters, StartPushRequest
+from connections.domain.topic_requests import CreateTopicRequest, TopicFilters
 
 ROOT = Path(__file__).resolve().parents[2]
 BOUNDS = ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems")

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from connections.domain.access import AuthType, Caller
-from connections.domain.activation import BATCH_SIZE, Activation, ActivationFilters, ActivationStatus, StartPushRequest
+from connections.domain.activation import BATCH_SIZE, Activation, ActivationStatus
+from connections.domain.activation_requests import ActivationFilters, StartPushRequest
 from connections.domain.deadline import Deadline
 from connections.domain.errors import Conflict, InvalidInput, PushAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim

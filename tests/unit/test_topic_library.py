@@ -7,8 +7,9 @@ import pytest
 
 from connections.domain.access import AuthType, Caller
 from connections.domain.errors import Conflict
-from connections.domain.topic import CreateTopicRequest, TopicDraft, TopicFilters, TopicSource
+from connections.domain.topic import TopicDraft, TopicSource
 from connections.domain.topic_library import TopicLibrary
+from connections.domain.topic_requests import CreateTopicRequest, TopicFilters
 from tests.fakes.classifiers import FixedClassifier, interest
 from tests.fakes.clocks import ManualClock
 from tests.fakes.topic_store import InMemoryTopics

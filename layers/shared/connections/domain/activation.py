@@ -1,16 +1,13 @@
-"""Activations: one record per (topic, connection) saying what was pushed where, and push runs."""
+"""Activations: one record per (topic, connection) saying what was pushed where, and push runs (the
+request bodies and filters of the push routes: activation_requests.py)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, StringConstraints
-
-from connections.domain.currencies import MAX_CPM
-from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody
 from connections.domain.sync_run import RunStatus
 
 BATCH_SIZE = 25
@@ -128,22 +125,3 @@ class PushRun:
             "completedAt": self.completed_at,
             "lastError": self.last_error,
         }
-
-
-TopicId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class StartPushRequest(StrictBody):
-    segmentIds: list[TopicId] = Field(min_length=1, max_length=MAX_SEGMENTS_PER_RUN)
-    templateKey: Annotated[str, StringConstraints(max_length=64)] | None = None
-    cpm: Annotated[StorableFloat, Field(ge=0, le=MAX_CPM)] | None = None
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
-
-
-class ActivationFilters(StrictBody):
-    connectionId: FilterId | None = None
-    platform: Annotated[str, StringConstraints(max_length=32)] | None = None
-    status: ActivationStatus | None = None
-    stale: bool | None = None
-    page: PageNumber = 1
-    pageSize: Annotated[int, Field(ge=1, le=100)] = 50

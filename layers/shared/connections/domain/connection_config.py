@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from connections.domain.currencies import ISO_4217_CODES, MAX_CPM
 from connections.domain.errors import FieldProblem
+from connections.domain.json_numbers import as_integer
 from connections.domain.platforms import Direction, Platform
 from connections.domain.schedule_expression import schedule_problem
 from connections.domain.storage_limits import number_fits
-from connections.domain.strict_body import as_integer
 
 MAX_URL_LENGTH = 2048
 MAX_MAPPINGS = 100

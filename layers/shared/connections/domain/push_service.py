@@ -8,16 +8,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connections.domain.access import Caller
 from connections.domain.activation import (
     BATCH_SIZE,
     Activation,
-    ActivationFilters,
     ActivationStatus,
     PushRun,
-    StartPushRequest,
 )
 from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.connection import Connection
@@ -48,6 +46,10 @@ from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.platforms import SegmentDestination, SegmentSpec
 from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
+
+if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
+    from connections.domain.activation_requests import ActivationFilters, StartPushRequest
+
 
 # A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.
 CLAIM_LEASE_SECONDS = 120.0

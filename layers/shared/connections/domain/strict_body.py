@@ -1,5 +1,6 @@
 """The base of every request body and query model: strict types, unknown fields refused; and the
-strict integer and storable number types those models use."""
+strict integer and storable number types those models use (as_integer itself, which plain domain
+rules use too, lives in json_numbers.py, without pydantic)."""
 
 from __future__ import annotations
 
@@ -16,19 +17,6 @@ class StrictBody(BaseModel):
     # defer_build: a model's validator is built on its first use, not when its module is imported, so
     # a function pays at init only for the models it validates (each costs milliseconds to build).
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
-
-
-def as_integer(value: Any) -> int | None:
-    """``value`` as an int when JSON Schema counts it as an integer (3 or 3.0), else None.
-
-    Booleans and strings are never integers; 3.5, NaN and infinities are not either."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
 
 
 def _integral(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Topics: the organisation's library of audience segments, from syncs or created by hand."""
+"""Topics: the organisation's library of audience segments, from syncs or created by hand (the request
+body and filters of the topic routes: topic_requests.py)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,10 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
-from typing import Annotated, Any
-
-from pydantic import Field, StringConstraints
+from typing import Any
 
 from connections.domain.classification import Classification
-from connections.domain.currencies import MAX_CPM
 from connections.domain.storage_limits import item_bytes
-from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody, StrictInt
 
 
 class TopicSource(StrEnum):
@@ -144,25 +141,3 @@ MAX_TEXT_LENGTH = 1000  # description, category, taxonomy_path
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
 MAX_AUDIENCE_SIZE = 10**12
-TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT_LENGTH)]
-Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_KEYWORD_LENGTH)]
-
-
-class CreateTopicRequest(StrictBody):
-    topic_name: TopicName
-    description: ShortText | None = None
-    keywords: list[Keyword] = Field(default_factory=list, max_length=MAX_KEYWORDS)
-    category: ShortText | None = None
-    taxonomy_path: ShortText | None = None
-    audience_size: Annotated[StrictInt, Field(ge=0, le=MAX_AUDIENCE_SIZE)] | None = None
-    cpm: Annotated[StorableFloat, Field(ge=0, le=MAX_CPM)] | None = None
-
-
-class TopicFilters(StrictBody):
-    source: TopicSource | None = None
-    connectionId: FilterId | None = None
-    iabCode: FilterId | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH)] | None = None
-    page: PageNumber = 1
-    pageSize: Annotated[int, Field(ge=1, le=100)] = 25

@@ -5,15 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connections.domain.access import Caller
 from connections.domain.classification import ClassifiableItem
 from connections.domain.clock import utc_now
 from connections.domain.errors import Conflict
-from connections.domain.topic import CreateTopicRequest, Topic, TopicDraft, TopicFilters, TopicSource, normalise_name
+from connections.domain.topic import Topic, TopicDraft, TopicSource, normalise_name
 from connections.ports.classifier import Classifier
 from connections.ports.topic_repository import IngestKind, TopicRepository
+
+if TYPE_CHECKING:  # the routes validate them; the library only reads their fields
+    from connections.domain.topic_requests import CreateTopicRequest, TopicFilters
 
 
 @dataclass(frozen=True)

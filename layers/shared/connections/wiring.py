@@ -185,11 +185,11 @@ def push_service() -> PushService:
 def sync_schedules() -> SyncSchedules | None:
     """EventBridge Scheduler schedules, for the functions given the schedule settings (create, update,
     delete); None elsewhere. The client is made on first use."""
-    from connections.adapters.scheduling.eventbridge_sync_schedules import EventBridgeSyncSchedules
-
     config = settings()
     if not (config.schedule_group and config.scheduler_role_arn and config.scheduled_sync_function_arn):
         return None
+    from connections.adapters.scheduling.eventbridge_sync_schedules import EventBridgeSyncSchedules
+
     return EventBridgeSyncSchedules(
         config.schedule_group, config.scheduled_sync_function_arn, config.scheduler_role_arn
     )

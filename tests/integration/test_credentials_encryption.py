@@ -23,7 +23,7 @@ def stored_item(resources: LocalResources, org_id: str, connection_id: str) -> d
 
 def counting_session(calls: list[str]) -> botocore.session.Session:
     session = botocore.session.Session()
-    session.register("before-call.kms", lambda model, **_: calls.append(model.name))
+    session.register("before-call.kms", lambda **event: calls.append(event["model"].name))
     return session
 
 

@@ -12,7 +12,8 @@ from local.sam_template import load_template
 
 
 def attributes(queue_url: str) -> dict[str, str]:
-    return dict(boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"])
+    answer = boto3.client("sqs").get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])
+    return {str(name): value for name, value in answer["Attributes"].items()}
 
 
 def test_the_scheduled_sync_failure_queue_is_provisioned_as_the_template_defines_it(aws: LocalResources) -> None:

@@ -95,10 +95,9 @@ def test_a_cancelled_transaction_names_the_parts_that_refused() -> None:
     for name in ("limit", "record", "idempotency"):
         transaction.add(name, {"Put": {}})
     reasons = [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}, {"Code": "ConditionalCheckFailed"}]
-    cancelled = ClientError(
-        {"Error": {"Code": "TransactionCanceledException", "Message": "x"}, "CancellationReasons": reasons},
-        "TransactWriteItems",
-    )
+    # Typed as Any: botocore's stubs (installed with the lint extra) type the reasons more narrowly.
+    response: Any = {"Error": {"Code": "TransactionCanceledException", "Message": "x"}, "CancellationReasons": reasons}
+    cancelled = ClientError(response, "TransactWriteItems")
     other = ClientError({"Error": {"Code": "ValidationException", "Message": "x"}}, "TransactWriteItems")
 
     assert transaction.refused(cancelled) == {"record", "idempotency"}

@@ -81,7 +81,7 @@ def peek_bodies(queue_url: str) -> list[dict[str, Any]]:
         messages = batch.get("Messages", [])
         if not messages:
             break
-        received += messages
+        received += [dict(message) for message in messages]
     for message in received:
         sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
     return [json.loads(message["Body"]) for message in received]

@@ -35,9 +35,11 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NON_WORD_ASCII = str.maketrans(
     {chr(code): " " for code in range(128) if chr(code) not in string.ascii_lowercase + string.digits}
 )
-_VEHICLE_OWNERS = re.compile(
-    r"\b(autos?|cars?|vehicles?|suvs?|trucks?|motorcycles?|vans?|minivans?|sedans?|coupes?|"
-    r"convertibles?|crossovers?|pickups?|luxury auto|green auto|auto) owners?\b"
+# "Car Owners" is auto ownership, not an audience of owners: "owner(s)" after a vehicle word reads
+# "ownership". ("luxury auto" and "green auto", brand rewrites, end in a vehicle word too.)
+_VEHICLE_WORDS = frozenset(
+    """auto autos car cars vehicle vehicles suv suvs truck trucks motorcycle motorcycles van vans minivan
+    minivans sedan sedans coupe coupes convertible convertibles crossover crossovers pickup pickups""".split()
 )
 
 
@@ -77,7 +79,15 @@ def words_of(folded: str) -> str:
     # Most texts (and every run of digits or junk) hold no word that starts a rewrite: one set operation
     # in C tells, instead of a lookup per word.
     text = " ".join(words if _LONGEST_REWRITE_FROM.keys().isdisjoint(words) else _rewritten(words))
-    return _VEHICLE_OWNERS.sub(r"\1 ownership", text) if "owner" in text else text
+    return _vehicle_ownership(text) if "owner" in text else text
+
+
+def _vehicle_ownership(text: str) -> str:
+    words = text.split(" ")
+    for position in range(1, len(words)):
+        if words[position] in ("owner", "owners") and words[position - 1] in _VEHICLE_WORDS:
+            words[position] = "ownership"
+    return " ".join(words)
 
 
 def _rewritten(words: list[str]) -> list[str]:

@@ -185,17 +185,17 @@ def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | No
         else {tier: 1.0 if tier == hint else CONFLICTING_TIER_FACTOR for tier in TIER1_PREFERENCE}
     )
     evidence = _EVIDENCE_BY_WEIGHT
-    # One expression per candidate, in C where it can be: a query's words have tens of candidates.
-    candidates.extend(
+    # One expression per candidate: a query's words have tens of candidates.
+    candidates += [
         (
             (score if score < TOPIC_SCORE_CAP else TOPIC_SCORE_CAP)
-            * (evidence.get(field_weight) or evidence_for_weight(field_weight))
+            * evidence[field_weight]
             * word_certainty
-            * tier_factor[node.tiers[0]],
+            * tier_factor[tier1],
             node,
         )
-        for node, score, field_weight in engine.index.scores(query)
-    )
+        for node, tier1, score, field_weight in engine.index.scores(query)
+    ]
     if not candidates:
         return None
     # Only near-ties need the full ranking key, and most items have none.

@@ -86,7 +86,7 @@ class TokenIndex:
                 self._postings.setdefault(word, []).append(len(self._names))
             self._names.append(indexed)
         # The same as plain tuples, read by ``scores`` for every candidate of every item.
-        self._rows = [(name.node, name.weight, name.ancestor_words) for name in self._names]
+        self._rows = [(name.node, name.node.tier1, name.weight, name.ancestor_words) for name in self._names]
         self._vocabulary = frozenset(self._postings).union(*(name.ancestor_words for name in self._names))
         self._derived: dict[str, str | None] = {}
 
@@ -117,16 +117,16 @@ class TokenIndex:
             if word is not None:
                 resolved_query[word] = max(resolved_query.get(word, 0.0), weight)
         best: dict[str, TopicMatch] = {}
-        for node, score, weight in self.scores(resolved_query):
+        for node, _, score, weight in self.scores(resolved_query):
             current = best.get(node.unique_id)
             if current is None or score > current.score:
                 best[node.unique_id] = TopicMatch(node, score, weight)
         return list(best.values())
 
-    def scores(self, query: Mapping[str, float]) -> list[tuple[TaxonomyNode, float, float]]:
-        """``match`` for words already in the index's own form (``resolve``): (node, score, field weight)
-        of every variant of a node (name, alias, half of a compound) that shares a word with the query,
-        unordered. The classifier's per-item path: it wants the best score, so a node may appear more
+    def scores(self, query: Mapping[str, float]) -> list[tuple[TaxonomyNode, str, float, float]]:
+        """``match`` for words already in the index's own form (``resolve``): (node, its tier 1, score, field
+        weight) of every variant of a node (name, alias, half of a compound) that shares a word with the
+        query, unordered. The classifier's per-item path: it wants the best score, so a node may appear more
         than once and nothing is built per candidate but its tuple."""
         idf = self._idf.get
         rare = self._rare_idf
@@ -157,9 +157,9 @@ class TokenIndex:
                     if weight > entry[2]:
                         entry[2] = weight
         rows = self._rows
-        scored: list[tuple[TaxonomyNode, float, float]] = []
+        scored: list[tuple[TaxonomyNode, str, float, float]] = []
         for position, (own_idf, recall_mass, strongest) in sums.items():
-            node, name_weight, ancestor_words = rows[position]
+            node, tier1, name_weight, ancestor_words = rows[position]
             if not ancestor_words.isdisjoint(weighted):
                 ancestor_mass = 0.0
                 for word, mass in weighted.items():
@@ -169,7 +169,7 @@ class TokenIndex:
                 recall_mass += ANCESTOR_CREDIT * ancestor_mass
             precision = own_idf / name_weight
             recall = recall_mass / total
-            scored.append((node, 2 * precision * recall / (precision + recall), strongest))
+            scored.append((node, tier1, 2 * precision * recall / (precision + recall), strongest))
         return scored
 
 

@@ -41,10 +41,17 @@ B2B_MARKERS = re.compile(r"\b(?=[a-z])(?:" + "|".join(B2B_PATTERNS) + ")")
 # blanks at their edges (``words_of``, ``path_key``), so the parts read the same.
 PATH_SEPARATOR = re.compile(r"[>|]")
 
+ACTIVITY_CUE: Final = "activity"
+ACTIVITY_CUE_SHARE: Final = 0.5
+
 # Texts kept, and the longest kept: the classifier is given at most CLASSIFIED_TEXT_BUDGET characters of
 # an item on every production path, so longer texts only come from direct calls and are read afresh.
 _KEPT_TEXTS: Final = 8_192
 _KEPT_WORDS: Final = 50_000
+
+
+# cue, canonical topic words, known ones, their index forms, the last known one's form (FieldReader.word)
+_WordInfo = tuple[str | None, int, int, tuple[str, ...], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +63,16 @@ class FieldEvidence:
     # Index words (``TokenIndex.resolve`` forms) with the weight of the strongest segment they appear in,
     # in order of first appearance.
     index_words: tuple[tuple[str, float], ...]
+    # The head word of a title field: the last word the index knows in its last segment. An audience name
+    # ends in what its people are ("Urban Apartment *Renters*", "Pet *Groomer* Customers"); the words
+    # before it narrow it down.
+    head_word: str | None
     # The tier-1 cue of each cue word, in order of appearance.
     cues: tuple[str, ...]
+    # Words naming people by an activity the taxonomy knows only as the activity ("Bakers" -> baking,
+    # "Scrapbookers" -> scrapbooking): such an audience is that activity's, an interest, though less
+    # surely than an explicit "Fans" says so (ACTIVITY_CUE_SHARE of a cue word).
+    activity_people: int
     # Canonical topic words in a title field (name, taxonomy path), and how many of them the index knows.
     title_words: int
     known_title_words: int
@@ -87,7 +102,7 @@ class FieldReader:
         self._rules = rules
         self._paths = paths
         self._texts: dict[tuple[str, str], FieldEvidence] = {}
-        self._words: dict[str, tuple[str | None, int, tuple[str, ...]]] = {}
+        self._words: dict[str, _WordInfo] = {}
 
     def read(self, name: str, text: str) -> FieldEvidence:
         """The evidence of field ``name`` (a FIELD_WEIGHTS key) holding ``text``."""
@@ -103,14 +118,19 @@ class FieldReader:
             self._texts[key] = evidence
         return evidence
 
-    def word(self, word: str) -> tuple[str | None, int, tuple[str, ...]]:
+    def word(self, word: str) -> _WordInfo:
         """For one raw word of a ``word_text``: the tier-1 cue it is (else None), how many canonical topic
-        words it gives, and those of them the index knows, in the index's form. Once per distinct word."""
+        words it gives and how many of them the index knows, their index forms (``TokenIndex.forms``),
+        and the index form of the last known one. Once per distinct word."""
         info = self._words.get(word)
         if info is None:
             cue, canonical_words = analyse_word(word)
-            resolved = (self._index.resolve(canonical) for canonical in canonical_words)
-            info = (cue, len(canonical_words), tuple(known for known in resolved if known is not None))
+            if cue is None and any(self._index.is_derived(canonical) for canonical in canonical_words):
+                cue = ACTIVITY_CUE
+            forms = [self._index.forms(canonical) for canonical in canonical_words]
+            known = [canonical_forms for canonical_forms in forms if canonical_forms]
+            head = known[-1][0] if known else None
+            info = (cue, len(canonical_words), len(known), tuple(form for found in known for form in found), head)
             if len(self._words) >= _KEPT_WORDS:
                 # Vendor codes and typos are endless too.
                 self._words.clear()
@@ -124,20 +144,25 @@ class FieldReader:
         words = words_of(folded)
         index_words: dict[str, float] = {}
         cues: list[str] = []
-        title_words = known_title_words = 0
+        title_words = known_title_words = activity_people = 0
+        head_word = None
         for segment_weight, segment in _segments(folded, words):
+            head_word = None
             word_weight = weight * segment_weight
             for raw in segment.split():
-                cue, topic_words, known = self.word(raw)
-                if cue is not None:
-                    cues.append(cue)
-                    continue
+                cue, topic_words, known_words, known, head = self.word(raw)
+                if cue == ACTIVITY_CUE:
+                    activity_people += 1
+                elif cue is not None:
+                    cues.append(cue)  # a cue word has no topic words, so the loop below adds nothing
                 if is_title:
                     title_words += topic_words
-                    known_title_words += len(known)
+                    known_title_words += known_words
                 for index_word in known:
                     if index_words.get(index_word, 0.0) < word_weight:
                         index_words[index_word] = word_weight
+                if head is not None:
+                    head_word = head
         evidence = evidence_for_weight(weight)
         exact_node = None
         if is_title and (">" in folded or "|" in folded):
@@ -148,7 +173,9 @@ class FieldReader:
             name=name,
             weight=weight,
             index_words=tuple(index_words.items()),
+            head_word=head_word if is_title else None,
             cues=tuple(cues),
+            activity_people=activity_people,
             title_words=title_words,
             known_title_words=known_title_words,
             rule_hits=tuple((hit.score * evidence, hit.node) for hit in self._rules.hits(folded, words)),

@@ -17,6 +17,7 @@ from typing import Final
 
 from connections.adapters.classifier.audience_rules import AudienceRules
 from connections.adapters.classifier.field_evidence import (
+    ACTIVITY_CUE_SHARE,
     FIELD_WEIGHTS,
     PARENT_SEGMENT_WEIGHT,
     FieldEvidence,
@@ -38,14 +39,16 @@ from connections.domain.classification import (
     Classification,
 )
 
-ENGINE_VERSION: Final = "rules-1.0.0"
+ENGINE_VERSION: Final = "rules-1.1.0"
 MIN_CONFIDENCE: Final = 0.35
 
 EXACT_PATH_SCORE: Final = 1.0
+# How much more of the query a title's head word is than its other words (``FieldEvidence.head_word``).
+HEAD_WORD_EMPHASIS: Final = 1.4
 # A word match is never as certain as an exact path or a bucket rule.
 TOPIC_SCORE_CAP: Final = 0.95
 # A node whose tier 1 contradicts the seller's own cue words ("Intenders" vs an Interest node).
-CONFLICTING_TIER_FACTOR: Final = 0.6
+CONFLICTING_TIER_FACTOR: Final = 0.4
 # Words in the name or path that the taxonomy does not know ("Golf Stuff") make a word match less sure;
 # at most by this share, when none of them is known.
 UNKNOWN_WORD_PENALTY: Final = 0.2
@@ -162,19 +165,29 @@ def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | No
     # need a _Candidate and its ranking key.
     candidates: list[tuple[float, TaxonomyNode]] = []
     title_words = known_title_words = 0
+    heads: set[str] = set()
     for field in fields:
+        if field.head_word is not None:
+            heads.add(field.head_word)
         for index_word, weight in field.index_words:
             if query.get(index_word, 0.0) < weight:
                 query[index_word] = weight
         for cue in field.cues:
             cue_weight[cue] += field.weight
+        if field.activity_people:
+            cue_weight[INTEREST] += field.weight * ACTIVITY_CUE_SHARE * field.activity_people
         title_words += field.title_words
         known_title_words += field.known_title_words
         candidates.extend(field.rule_hits)
 
+    scored = engine.index.scores(query, dict.fromkeys(heads, HEAD_WORD_EMPHASIS))
     strongest = max(cue_weight.values())
     leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
     hint = leaders[0] if strongest >= HINT_THRESHOLD and len(leaders) == 1 else None
+    if hint is not None and not any(tier1 == hint for _, tier1, _, _ in scored):
+        # Cue words choose among the nodes the words point at; when none is of the cued tier they say
+        # nothing ("Honeymooners": people of an activity, and only a purchase-intent node for it).
+        hint = None
 
     explained = known_title_words / title_words if title_words else 1.0
     word_certainty = 1.0 - UNKNOWN_WORD_PENALTY * (1.0 - explained)
@@ -194,7 +207,7 @@ def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | No
             * tier_factor[tier1],
             node,
         )
-        for node, tier1, score, field_weight in engine.index.scores(query)
+        for node, tier1, score, field_weight in scored
     ]
     if not candidates:
         return None

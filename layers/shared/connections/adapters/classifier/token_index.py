@@ -109,6 +109,23 @@ class TokenIndex:
             self._derived[word] = resolved
         return resolved
 
+    def forms(self, word: str) -> tuple[str, ...]:
+        """``resolve``'s form of the word, and its activity form too when the taxonomy names both the
+        person and the activity ("groomer" is in "Electric Shaver Groomer", "grooming" in "Pet Grooming"):
+        a seller's "Pet Groomer Customers" means the activity as much as the product."""
+        resolved = self.resolve(word)
+        if resolved is None:
+            return ()
+        if resolved == word:
+            activity = next((form for form in _derivations(word) if form in self._vocabulary), None)
+            if activity is not None and activity != word:
+                return (word, activity)
+        return (resolved,)
+
+    def is_derived(self, word: str) -> bool:
+        """Whether the word is known only through its activity form ("bakers" -> "baking")."""
+        return word not in self._vocabulary and self.resolve(word) is not None
+
     def match(self, query: Mapping[str, float]) -> list[TopicMatch]:
         """Scored nodes for query words (word -> field weight), best variant per node, unordered."""
         resolved_query: dict[str, float] = {}
@@ -123,7 +140,9 @@ class TokenIndex:
                 best[node.unique_id] = TopicMatch(node, score, weight)
         return list(best.values())
 
-    def scores(self, query: Mapping[str, float]) -> list[tuple[TaxonomyNode, str, float, float]]:
+    def scores(
+        self, query: Mapping[str, float], emphasis: Mapping[str, float] | None = None
+    ) -> list[tuple[TaxonomyNode, str, float, float]]:
         """``match`` for words already in the index's own form (``resolve``): (node, its tier 1, score, field
         weight) of every variant of a node (name, alias, half of a compound) that shares a word with the
         query, unordered. The classifier's per-item path: it wants the best score, so a node may appear more
@@ -131,6 +150,9 @@ class TokenIndex:
         idf = self._idf.get
         rare = self._rare_idf
         weighted = {word: weight * idf(word, rare) for word, weight in query.items()}
+        for word, factor in (emphasis or {}).items():
+            if word in weighted:
+                weighted[word] *= factor
         total = sum(weighted.values())
         if total <= 0:
             return []

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from connections.adapters.classifier.audience_rules import PHRASE_RULES, RANGE_CONTEXTS, parse_range
+from connections.adapters.classifier.normalisation import word_text
 from connections.adapters.classifier.rule_based import ENGINE_VERSION, RuleBasedClassifier
 from connections.adapters.classifier.taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
 from connections.adapters.classifier.vocabulary import NODE_ALIASES
@@ -399,3 +400,18 @@ def test_every_answer_is_a_consistent_taxonomy_node(classifier: RuleBasedClassif
         assert result.tier_path == node.tiers
         assert result.tier1 == result.tier_path[0]
         assert 0.0 < result.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("slug", "words"),
+    [
+        ("HomeImprovement_DIY", "home improvement diy"),
+        ("PlayStation_Buyers", "video game console buyers"),
+        ("iPhone_Upgraders", "mobile phone upgraders"),  # a capital after one letter is not a word start
+        ("eSports", "esports"),
+        ("Golf Enthusiasts", "golf enthusiasts"),
+        ("GOLF_FANS", "golf fans"),
+    ],
+)
+def test_slugs_without_blanks_are_split_at_their_capitals(slug: str, words: str) -> None:
+    assert word_text(slug) == words

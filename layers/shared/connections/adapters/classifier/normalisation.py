@@ -26,6 +26,8 @@ from connections.adapters.classifier.vocabulary import (
 
 # "IT" is only the acronym when written in capitals, so it is resolved before lowercasing.
 _IT_ACRONYM = re.compile(r"\bI\.?T\.?(?=\W|$)")
+# A capital after two lowercase letters starts a word; "iPhone", "eSports" and "McDonald" stay whole.
+_CAMEL_CASE = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _APOSTROPHE_S = re.compile(r"['\u2019]s\b")
 _APOSTROPHE = re.compile(r"['\u2019]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -62,6 +64,9 @@ class AnalysedText:
 
 def fold(text: str) -> str:
     """Lowercase ASCII, accents removed, "&" spelled out, possessives dropped; symbols are kept."""
+    if " " not in text and not text.islower() and not text.isupper():
+        # A slug without blanks ("HomeImprovement_DIY") has its words only in its capitals.
+        text = _CAMEL_CASE.sub(" ", text)
     if "I" in text and not text.isupper():
         text = _IT_ACRONYM.sub(" itech ", text)
     if not text.isascii():

@@ -101,7 +101,7 @@ BRANDS: Final = _grouped(
     mobile phone: iphone, android, galaxy phone
     tablet: ipad
     laptop: macbook
-    video game console: xbox, playstation, nintendo
+    video game console: xbox, playstation, play station, nintendo
     mobile phone plan: verizon, t mobile, at and t
     exercise equipment: peloton
     """
@@ -245,6 +245,7 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
     frequent heavy light active recent recently likely top total current past next
     visitor goer planner player drinker eater seeker borrower upgrader switcher dweller resident
     household data aged level based couple lifestyle lifestyles decisionmaker
+    lookalike lookalikes modeled modelled propensity
     """.split()
 )
 
@@ -252,7 +253,7 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
 TIER1_CUES: Final[dict[str, str]] = {
     **dict.fromkeys(
         """inmarket intender intent intending purchaser purchase purchasing buyer buy buying shopper
-        shopping prospect pi""".split(),
+        shopping prospect pi im""".split(),
         PURCHASE_INTENT,
     ),
     **dict.fromkeys(

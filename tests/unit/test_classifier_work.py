@@ -325,3 +325,28 @@ def test_kept_fields_and_words_stay_bounded(classifier: RuleBasedClassifier, mon
     reader.read("name", "golf " * 100)  # longer than the classifier is ever given: read, not kept
     assert len(reader._texts) <= 50 and len(reader._words) <= 80
     assert all(len(text) <= CLASSIFIED_TEXT_BUDGET for _, text in reader._texts)
+
+
+def _rewritten_the_long_way(words: list[str]) -> list[str]:
+    """Rewrites as first written: every position tried, longest phrase first."""
+    rewritten: list[str] = []
+    position = 0
+    while position < len(words):
+        longest = normalisation._LONGEST_REWRITE_FROM.get(words[position], 0)
+        for size in range(min(longest, len(words) - position), 0, -1):
+            replacement = normalisation._REWRITES.get(" ".join(words[position : position + size]))
+            if replacement is not None:
+                rewritten.append(replacement)
+                position += size
+                break
+        else:
+            rewritten.append(words[position])
+            position += 1
+    return rewritten
+
+
+def test_rewrites_visit_only_the_words_that_start_one() -> None:
+    pieces = ("in ", "the ", "market ", "in market for ", "home ", "owner ", "hh ", "stay at home ", "mom ", "x ")
+    for text in _texts(5_000, seed=11, pieces=pieces):
+        words = text.split()
+        assert normalisation._rewritten(words) == _rewritten_the_long_way(words), text

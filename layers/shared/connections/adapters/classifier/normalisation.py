@@ -98,18 +98,19 @@ def _vehicle_ownership(text: str) -> str:
 def _rewritten(words: list[str]) -> list[str]:
     rewritten: list[str] = []
     position = 0
-    # Longest phrase first at each position, like a dictionary tokenizer.
-    while position < len(words):
-        longest = _LONGEST_REWRITE_FROM.get(words[position], 0)
-        for size in range(min(longest, len(words) - position), 0, -1):
-            replacement = _REWRITES.get(" ".join(words[position : position + size]))
+    # Longest phrase first at each position, like a dictionary tokenizer; only the positions whose word
+    # starts a rewrite are looked at ("in", "home", "hh" start some, most words none).
+    for start in [index for index, word in enumerate(words) if word in _LONGEST_REWRITE_FROM]:
+        if start < position:
+            continue  # inside a phrase already rewritten
+        for size in range(min(_LONGEST_REWRITE_FROM[words[start]], len(words) - start), 0, -1):
+            replacement = _REWRITES.get(" ".join(words[start : start + size]))
             if replacement is not None:
+                rewritten.extend(words[position:start])
                 rewritten.append(replacement)
-                position += size
+                position = start + size
                 break
-        else:
-            rewritten.append(words[position])
-            position += 1
+    rewritten.extend(words[position:])
     return rewritten
 
 

@@ -67,7 +67,8 @@ def test_word_text_without_rewrites_is_the_words_joined() -> None:
     for text in _texts(3_000, seed=2, pieces=(*WORD_PIECES, "hh ", "home owner ", "stay at home mom ", "toyota ")):
         words = normalisation._NON_WORD.sub(" ", text).split()
         assert word_text(text) == normalisation.words_of(text)
-        assert normalisation.words_of(text).split() == " ".join(normalisation._rewritten(words)).split()
+        rewritten = normalisation._vehicle_ownership(" ".join(normalisation._rewritten(words)))
+        assert normalisation.words_of(text).split() == rewritten.split()
 
 
 def test_the_gated_passes_find_what_the_plain_patterns_find(classifier: RuleBasedClassifier) -> None:
@@ -294,17 +295,25 @@ def test_the_ascii_table_blanks_exactly_the_non_word_characters() -> None:
     assert {chr(code) for code in range(128)} - blanked == set(string.ascii_lowercase + string.digits)
 
 
-OLD_VEHICLE_OWNERS = re.compile(
-    r"\b(autos?|cars?|vehicles?|suvs?|trucks?|motorcycles?|vans?|minivans?|sedans?|coupes?|"
-    r"convertibles?|crossovers?|pickups?|luxury auto|green auto|auto) owners?\b"
-)
+def _owners_after_a_vehicle(words: str) -> str:
+    """The rule stated plainly: "owner(s)" one or two words after a vehicle word reads "ownership"."""
+    split = words.split(" ")
+    return " ".join(
+        "ownership"
+        if word in ("owner", "owners") and any(w in normalisation._VEHICLE_WORDS for w in split[max(0, i - 2) : i])
+        else word
+        for i, word in enumerate(split)
+    )
 
 
-def test_vehicle_owners_read_ownership_as_the_pattern_did() -> None:
+def test_vehicle_owners_read_ownership_with_a_model_between() -> None:
+    assert normalisation.words_of("toyota prius owners") == "auto green auto ownership"
+    assert normalisation.words_of("honda odyssey owners") == "auto odyssey ownership"
+    assert normalisation.words_of("car wash shop owners") == "car wash shop owners"
     pieces = ("car ", "cars ", "owner ", "owners ", "luxury auto ", "green ", "auto ", "supercar ", "ownerx ", "x ")
     for text in _texts(5_000, seed=8, pieces=pieces):
         words = " ".join(text.split())
-        assert normalisation._vehicle_ownership(words) == OLD_VEHICLE_OWNERS.sub(r"\1 ownership", words), words
+        assert normalisation._vehicle_ownership(words) == _owners_after_a_vehicle(words), words
 
 
 def test_a_field_read_again_is_read_as_the_first_time(classifier: RuleBasedClassifier) -> None:

@@ -40,11 +40,15 @@ BUSINESS = (INTEREST, "Business and Finance", "Business")
 RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
     (r"\b(?:personal|individual) income\b", (*PERSONAL_FINANCE, "Income (USD)"), True),
     (
-        r"\b(?:net worth|wealth|investable assets|assets)\b",
+        r"\b(?:net worth|nw|wealth|investable assets|assets)\b",
         (*PERSONAL_FINANCE, "Personal Level Affluence (USD)"),
         True,
     ),
-    (r"\b(?:home|house|property) values?\b|\bhome worth\b", (*HOUSEHOLD_DATA, "Median Home Value (USD)"), True),
+    (
+        r"\b(?:home|house|property) values?\b|\bhome worth\b|\bhv\b",
+        (*HOUSEHOLD_DATA, "Median Home Value (USD)"),
+        True,
+    ),
     (r"\b(?:mortgage|rent|housing) payments?\b", (*HOUSEHOLD_DATA, "Monthly Housing Payment (USD)"), True),
     (
         r"\blength of residence\b|\blor\b|\byears? (?:at|in) (?:the )?(?:residence|home|current home)\b",
@@ -62,7 +66,7 @@ RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
         False,
     ),
     (
-        r"\bhousehold size\b|\b(?:people|persons|individuals) in (?:the )?(?:household|home)\b",
+        r"\b(?:household|hh) size\b|\b(?:people|persons|individuals) in (?:the )?(?:household|home)\b",
         (*HOUSEHOLD_DATA, "Number of Individuals"),
         False,
     ),
@@ -94,7 +98,7 @@ PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
         (PURCHASE_INTENT, "Life Events", "Births"),
     ),
     (
-        r"\bnew (?:parents?|moms?|mothers?|dads?|fathers?)\b",
+        r"\b(?:new|young) (?:parents?|moms?|mothers?|dads?|fathers?)\b",
         (INTEREST, "Family and Relationships", "Parenting", "Parenting Babies and Toddlers"),
     ),
     (r"\bluxury (?:shoppers?|buyers?|goods|brands?|purchasers?)\b", (PURCHASE_INTENT, "Clothing and Accessories")),

@@ -17,8 +17,10 @@ from functools import lru_cache
 
 from connections.adapters.classifier.vocabulary import (
     BRANDS,
+    FOREIGN_WORDS,
     IRREGULAR_STEMS,
     PHRASE_REWRITES,
+    SELLER_CODES,
     STOPWORDS,
     TIER1_CUES,
     TOKEN_SYNONYMS,
@@ -38,14 +40,16 @@ _NON_WORD_ASCII = str.maketrans(
     {chr(code): " " for code in range(128) if chr(code) not in string.ascii_lowercase + string.digits}
 )
 # "Car Owners" is auto ownership, not an audience of owners: "owner(s)" after a vehicle word reads
-# "ownership". ("luxury auto" and "green auto", brand rewrites, end in a vehicle word too.)
+# "ownership", also with one word between, a model the tables do not know ("Honda Odyssey Owners").
+# ("luxury auto" and "green auto", brand rewrites, end in a vehicle word too.)
 _VEHICLE_WORDS = frozenset(
     """auto autos car cars vehicle vehicles suv suvs truck trucks motorcycle motorcycles van vans minivan
     minivans sedan sedans coupe coupes convertible convertibles crossover crossovers pickup pickups""".split()
 )
 
 
-_REWRITES = {**PHRASE_REWRITES, **BRANDS}
+_REWRITES = {**PHRASE_REWRITES, **SELLER_CODES, **BRANDS}
+_SYNONYMS = {**FOREIGN_WORDS, **TOKEN_SYNONYMS}
 # The most words of any rewrite by its first word: a position whose word starts no rewrite (most words,
 # and every digit or junk word of a long text) is passed over without joining and looking up phrases.
 _LONGEST_REWRITE_FROM: dict[str, int] = {}
@@ -90,7 +94,9 @@ def words_of(folded: str) -> str:
 def _vehicle_ownership(text: str) -> str:
     words = text.split(" ")
     for position in range(1, len(words)):
-        if words[position] in ("owner", "owners") and words[position - 1] in _VEHICLE_WORDS:
+        if words[position] in ("owner", "owners") and (
+            words[position - 1] in _VEHICLE_WORDS or (position > 1 and words[position - 2] in _VEHICLE_WORDS)
+        ):
             words[position] = "ownership"
     return " ".join(words)
 
@@ -139,7 +145,7 @@ def stem(word: str) -> str:
 def canonical(word: str) -> tuple[str, ...]:
     """The canonical topic words for one raw word (none for stopwords and bare numbers)."""
     stemmed = stem(word)
-    replacement = TOKEN_SYNONYMS.get(stemmed) or TOKEN_SYNONYMS.get(word)
+    replacement = _SYNONYMS.get(stemmed) or _SYNONYMS.get(word)
     parts = [stem(part) for part in replacement.split()] if replacement else [stemmed]
     return tuple(part for part in parts if part not in STOPWORDS and len(part) > 1 and not part.isdigit())
 

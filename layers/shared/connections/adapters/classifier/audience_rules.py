@@ -45,7 +45,7 @@ RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
         True,
     ),
     (
-        r"\b(?:home|house|property) values?\b|\bhome worth\b|\bhv\b",
+        r"\b(?:home|house|property) (?:values?|vals?)\b|\bhome worth\b|\bhv\b",
         (*HOUSEHOLD_DATA, "Median Home Value (USD)"),
         True,
     ),
@@ -71,7 +71,7 @@ RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
         False,
     ),
     (
-        r"\b(?:hhi|household income|hh income|income|earners?|earning|salary|salaries)\b",
+        r"\b(?:hhi|household income|hh income|income|inc|earners?|earning|salary|salaries)\b",
         (*HOUSEHOLD_DATA, "Household Income (USD)"),
         True,
     ),
@@ -149,7 +149,7 @@ _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "milli
 # possible way (quadratic in the run); each run is now taken whole and possessively ("\s*+", "\s++"),
 # which loses nothing because what must follow (a digit, ":", "-" or "to") is never a blank.
 # The other age patterns start at a word boundary and scan the blanks after it once.
-_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|demo\w*)\s*+(?::\s*+)?"
+_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|hoh|demo\w*)\s*+(?::\s*+)?"
 _AGE_PATTERNS = (
     re.compile(r"\b[amfwp](\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b[amfwp](\d{2})\s*(\+)"),
@@ -157,7 +157,7 @@ _AGE_PATTERNS = (
     re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(\+|plus|and (?:over|older|up)|or older)"),
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\s*(?:year olds?|yr olds?|yrs?|years? old)\b"),
 )
-_AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|year olds?|years? old|demographics?|demo)\b")
+_AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|hoh|year olds?|years? old|demographics?|demo)\b")
 _GENDER_PREFIX = re.compile(r"(?P<male>m(?=\d)|men\b|males?\b)|(?P<female>[fw](?=\d)|women\b|females?\b)")
 _LOOSE_AGE_PATTERNS = (
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\b"),

@@ -32,6 +32,8 @@ _IT_ACRONYM = re.compile(r"\bI\.?T\.?(?=\W|$)")
 _CAMEL_CASE = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _APOSTROPHE_S = re.compile(r"['\u2019]s\b")
 _APOSTROPHE = re.compile(r"['\u2019]")
+# French and Italian elision: "d'affaires", "l'aventure" are the word after the apostrophe.
+_ELISION = re.compile(r"\b[dlj]['\u2019](?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # The same for ASCII text, one character at a time in C: a blank for every character that is not a
 # lowercase letter or digit, so splitting on blanks gives the same words as _NON_WORD (and a run of
@@ -78,7 +80,7 @@ def fold(text: str) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("&", " and ").replace("_", " ").replace("\u2013", "-").replace("\u2014", "-")
     if "'" in text or "\u2019" in text:
-        text = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", text))
+        text = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", _ELISION.sub("", text)))
     return text
 
 

@@ -52,7 +52,9 @@ CONFLICTING_TIER_FACTOR: Final = 0.4
 # Words in the name or path that the taxonomy does not know ("Golf Stuff") make a word match less sure;
 # at most by this share, when none of them is known.
 UNKNOWN_WORD_PENALTY: Final = 0.2
-# Cue weight needed before a tier-1 hint counts: one cue in the name, or several in a description.
+# Cue weight needed before a tier-1 hint counts: one cue in the name, or several in a description. It is
+# a share of the weight of the strongest field that brings index words: when only the description says
+# anything ("Segment 2210" described as "likely to book a beach vacation"), one cue in it is enough.
 HINT_THRESHOLD: Final = 0.5
 # When nothing else separates two nodes: a topic is more often an interest than a purchase.
 TIER1_PREFERENCE: Final = (INTEREST, PURCHASE_INTENT, DEMOGRAPHIC)
@@ -166,7 +168,10 @@ def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | No
     candidates: list[tuple[float, TaxonomyNode]] = []
     title_words = known_title_words = 0
     heads: set[str] = set()
+    strongest_field = 0.0
     for field in fields:
+        if field.index_words and field.weight > strongest_field:
+            strongest_field = field.weight
         if field.head_word is not None:
             heads.add(field.head_word)
         for index_word, weight in field.index_words:
@@ -183,7 +188,7 @@ def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | No
     scored = engine.index.scores(query, dict.fromkeys(heads, HEAD_WORD_EMPHASIS))
     strongest = max(cue_weight.values())
     leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
-    hint = leaders[0] if strongest >= HINT_THRESHOLD and len(leaders) == 1 else None
+    hint = leaders[0] if strongest >= HINT_THRESHOLD * strongest_field and strongest > 0 and len(leaders) == 1 else None
     if hint is not None and not any(tier1 == hint for _, tier1, _, _ in scored):
         # Cue words choose among the nodes the words point at; when none is of the cued tier they say
         # nothing ("Honeymooners": people of an activity, and only a purchase-intent node for it).

@@ -27,7 +27,7 @@ def _grouped(table: str) -> dict[str, str]:
 PHRASE_REWRITES: Final = _grouped(
     """
     inmarket: in market, in the market, in market for, likely to buy, planning to buy, plan to buy, shopping for
-    inmarket: looking to buy, looking to, ready to buy, ready to, actively shopping, actively shopping for, researching
+    inmarket: looking to, ready to, actively shopping, actively shopping for, researching
     inmarket: actively researching, planning a, planning to, likely to book, planning to book
     inmarket: book a, booking a, who book
     household: hh
@@ -43,7 +43,8 @@ PHRASE_REWRITES: Final = _grouped(
     homemaker: stay at home parents
     unemployed job seeker: job seeker, job seekers
     undergraduate education: edu bachelor, education bachelor, bachelor or higher, bachelors or higher
-    undergraduate education: bachelor degree, bachelors degree, college graduate, college graduates, college educated
+    undergraduate education: bachelor degree, bachelors degree, college graduate, college graduates, college grad
+    undergraduate education: college grads, college educated
     postgraduate education: graduate degree, graduate degrees, master degree, masters degree, postgraduate degree
     secondary education: high school
     high net worth: affluent, wealthy, hnw, hnwi, hnwis
@@ -76,6 +77,7 @@ PHRASE_REWRITES: Final = _grouped(
     decisionmaker: decision maker, decision makers
     exercise equipment: home gym, gym equipment
     pet food: dog food, cat food
+    mortgage: home loan, home loans
     pet sitting: pet hotel, pet hotels, pet boarding, dog boarding, kennel, kennels
     """
 )
@@ -94,8 +96,11 @@ SELLER_CODES: Final = _grouped(
     business decisionmaker: bdm, bdms
     technology decisionmaker: tdm, tdms
     small business: smb, smbs
-    fast food: qsr, qsrs
+    fast food restaurant: qsr, qsrs
     education: edu
+    credit card: cc
+    finance: fin svcs, fin svc, fin services
+    service: svcs, svc
     """
 )
 
@@ -104,7 +109,7 @@ SELLER_CODES: Final = _grouped(
 BRANDS: Final = _grouped(
     """
     auto: toyota, honda, ford, chevrolet, chevy, nissan, hyundai, kia, subaru, jeep, volkswagen, vw, mazda
-    auto: dodge, gmc, chrysler, buick, mitsubishi
+    auto: dodge, gmc, chrysler, buick, mitsubishi, mini cooper
     luxury auto: bmw, mercedes, mercedes benz, audi, lexus, porsche, cadillac, infiniti, acura, jaguar
     luxury auto: land rover, maserati, volvo, bentley, rolls royce, ferrari, lamborghini, alfa romeo
     green auto: tesla, rivian, polestar, prius, model 3, model y, model s, model x, cybertruck
@@ -123,6 +128,22 @@ BRANDS: Final = _grouped(
     pet supplies: chewy
     furniture: ikea, wayfair
     coffee: starbucks, dunkin
+    restaurant: olive garden, red lobster, applebee, applebees, outback steakhouse, cheesecake factory, ihop
+    restaurant: denny, dennys, panera, panera bread, cracker barrel
+    food delivery service: doordash, door dash, grubhub, uber eats, postmates
+    passenger transportation: uber, lyft
+    insurance: state farm, geico, allstate, progressive insurance, liberty mutual
+    credit card: amex, american express, chase sapphire, discover card
+    sporting goods: bass pro, bass pro shops, cabela, cabelas, dick sporting goods
+    gym health club: planet fitness, la fitness, anytime fitness, orangetheory
+    department store: dollar general, dollar tree, tj maxx, marshalls
+    clothing: victoria secret, levi, levis, patagonia, north face, columbia sportswear, old navy, zara, uniqlo
+    clothing: ralph lauren, tommy hilfiger, calvin klein
+    designer clothing: gucci, prada, louis vuitton, chanel, versace, burberry
+    footwear: foot locker, crocs, skechers, birkenstock
+    sunglasses: ray ban, rayban, oakley
+    camera: gopro, go pro, nikon
+    e reader electronics: kindle
     fast food: mcdonald, mcdonalds, burger king, wendy, taco bell, kfc, chipotle, popeyes, chick fil a, pizza hut
     sportswear: nike, adidas, under armour, lululemon
     hotel resort: marriott, hilton, hyatt, westin, sheraton, ritz carlton
@@ -201,7 +222,6 @@ TOKEN_SYNONYMS: Final = _grouped(
     cooking: cook, chef
     barbecue: bbq, barbeque
     grilling: grill
-    dining: diner
     grocery: groceries
     vegetarian: veggie
     home improvement: diy, diyer
@@ -263,6 +283,14 @@ FOREIGN_WORDS: Final = _grouped(
     cat: gato, katze, katzen
     pet: mascota, haustier, haustiere
     owner: dueno, proprietaire, besitzer, dono
+    cat: chats
+    family: familia, famille, familie
+    child: nino, ninos, enfant, kinder, crianca
+    student: estudiante, etudiant, student
+    college: universitario, universitaire, universitat
+    retired: jubilado, retraite, rentner, aposentado, pensionista
+    real estate: immobilier, inmobiliaria, inmobiliario, immobilien, imobiliario
+    insurance: seguro, assurance, versicherung
     beach: playa, praia, plage, strand
     alcoholic beverage: vino, vinho, vin, wein
     cooking: cocina, cozinha, kochen
@@ -325,13 +353,14 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
 TIER1_CUES: Final[dict[str, str]] = {
     **dict.fromkeys(
         """inmarket intender intent intending purchaser purchase purchasing buyer buy buying shopper
-        shopping prospect pi im customer guest loyalty booker comprador compradore acheteur kaufer kaeufer
+        shopping prospect pi im customer guest diner loyalty booker cardholder policyholder
+        comprador compradore acheteur kaufer kaeufer
         """.split(),
         PURCHASE_INTENT,
     ),
     **dict.fromkeys(
         """enthusiast fan lover aficionado buff interest interested affinity viewer watcher listener
-        follower hobbyist devotee junkie junky fanatic avid int passion amante amateur liebhaber fas fanatico
+        follower hobbyist devotee junkie junky fanatic avid int passion amante amateur liebhaber fas fanatico amoureux
         apasionado passionne""".split(),
         INTEREST,
     ),

@@ -78,6 +78,8 @@ PHRASE_REWRITES: Final = _grouped(
     exercise equipment: home gym, gym equipment
     pet food: dog food, cat food
     mortgage: home loan, home loans
+    billiards: pool table, pool tables, billiard table, billiard tables
+    automotive parts accessory: bed liner, bed liners, floor mats, seat covers
     pet sitting: pet hotel, pet hotels, pet boarding, dog boarding, kennel, kennels
     """
 )
@@ -262,6 +264,9 @@ TOKEN_SYNONYMS: Final = _grouped(
     wedding: engaged
     remodeling: remodel, renovation, renovate
     footwear: shoe, sneaker
+    sunglasses: eyewear
+    headphone: headset, earbud, earphone
+    air travel: airfare
     clothing: pant, jean, legging, sweater, jacket, hoodie
     """
 )
@@ -353,7 +358,7 @@ STOPWORDS: Final[frozenset[str]] = frozenset(
 TIER1_CUES: Final[dict[str, str]] = {
     **dict.fromkeys(
         """inmarket intender intent intending purchaser purchase purchasing buyer buy buying shopper
-        shopping prospect pi im customer guest diner loyalty booker cardholder policyholder
+        shopping prospect pi im customer guest diner loyalty booker booked cardholder policyholder
         comprador compradore acheteur kaufer kaeufer
         """.split(),
         PURCHASE_INTENT,

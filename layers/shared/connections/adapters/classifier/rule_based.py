@@ -39,7 +39,7 @@ from connections.domain.classification import (
     Classification,
 )
 
-ENGINE_VERSION: Final = "rules-1.1.0"
+ENGINE_VERSION: Final = "rules-1.2.0"
 MIN_CONFIDENCE: Final = 0.35
 
 EXACT_PATH_SCORE: Final = 1.0

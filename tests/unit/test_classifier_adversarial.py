@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from connections.adapters.classifier import audience_rules, rule_based
+from connections.adapters.classifier import audience_rules, field_evidence
 from connections.adapters.classifier.audience_rules import NumberRange, parse_range
 from connections.adapters.classifier.normalisation import analyse_words, word_text
 from connections.adapters.classifier.rule_based import RuleBasedClassifier
@@ -92,10 +92,10 @@ def test_company_size_reads_the_same_number_as_before() -> None:
 
 
 def test_path_parts_read_the_same_as_before() -> None:
-    # The parts' readers (words_of, _path_key) drop blanks at their edges, so that is all that may differ.
+    # The parts' readers (words_of, path_key) drop blanks at their edges, so that is all that may differ.
     for text in _random_texts(5_000, seed=13, pieces=("a", "golf", " ", "  ", "\t", ">", "|", " > ", "*")):
         old_parts = [" ".join(part.split()) for part in OLD_PATH_SEPARATOR.split(text)]
-        new_parts = [" ".join(part.split()) for part in rule_based._PATH_SEPARATOR.split(text)]
+        new_parts = [" ".join(part.split()) for part in field_evidence.PATH_SEPARATOR.split(text)]
         assert new_parts == old_parts, text
 
 

@@ -40,11 +40,15 @@ BUSINESS = (INTEREST, "Business and Finance", "Business")
 RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
     (r"\b(?:personal|individual) income\b", (*PERSONAL_FINANCE, "Income (USD)"), True),
     (
-        r"\b(?:net worth|wealth|investable assets|assets)\b",
+        r"\b(?:net worth|nw|wealth|investable assets|assets)\b",
         (*PERSONAL_FINANCE, "Personal Level Affluence (USD)"),
         True,
     ),
-    (r"\b(?:home|house|property) values?\b|\bhome worth\b", (*HOUSEHOLD_DATA, "Median Home Value (USD)"), True),
+    (
+        r"\b(?:home|house|property) (?:values?|vals?)\b|\bhome worth\b|\bhv\b",
+        (*HOUSEHOLD_DATA, "Median Home Value (USD)"),
+        True,
+    ),
     (r"\b(?:mortgage|rent|housing) payments?\b", (*HOUSEHOLD_DATA, "Monthly Housing Payment (USD)"), True),
     (
         r"\blength of residence\b|\blor\b|\byears? (?:at|in) (?:the )?(?:residence|home|current home)\b",
@@ -62,12 +66,12 @@ RANGE_CONTEXTS: Final[tuple[tuple[str, tuple[str, ...], bool], ...]] = (
         False,
     ),
     (
-        r"\bhousehold size\b|\b(?:people|persons|individuals) in (?:the )?(?:household|home)\b",
+        r"\b(?:household|hh) size\b|\b(?:people|persons|individuals) in (?:the )?(?:household|home)\b",
         (*HOUSEHOLD_DATA, "Number of Individuals"),
         False,
     ),
     (
-        r"\b(?:hhi|household income|hh income|income|earners?|earning|salary|salaries)\b",
+        r"\b(?:hhi|household income|hh income|income|inc|earners?|earning|salary|salaries)\b",
         (*HOUSEHOLD_DATA, "Household Income (USD)"),
         True,
     ),
@@ -94,7 +98,7 @@ PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
         (PURCHASE_INTENT, "Life Events", "Births"),
     ),
     (
-        r"\bnew (?:parents?|moms?|mothers?|dads?|fathers?)\b",
+        r"\b(?:new|young) (?:parents?|moms?|mothers?|dads?|fathers?)\b",
         (INTEREST, "Family and Relationships", "Parenting", "Parenting Babies and Toddlers"),
     ),
     (r"\bluxury (?:shoppers?|buyers?|goods|brands?|purchasers?)\b", (PURCHASE_INTENT, "Clothing and Accessories")),
@@ -135,7 +139,9 @@ _AMOUNT = re.compile(
     r"\s*(?P<above>\+|plus|and (?:over|above|up|older)|or (?:more|older))?"
 )
 _DIGIT = re.compile(r"\d")
-_TWO_DIGITS = re.compile(r"\d\d")
+# What the first number of every age match looks like: two digits that no digit follows, nor precedes
+# (a digit may precede them only after "demo", whose "\w*" may end in digits: "demo1845-54").
+_AGE_NUMBER = re.compile(r"(?<!\d)\d\d(?!\d)|demo")
 _MONEY_MARK = re.compile(r"\$|\d\s*(?:k|mm|m|thousand|million)(?![a-z0-9])")
 _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "million": 1_000_000}
 
@@ -143,7 +149,7 @@ _UNITS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mm": 1_000_000, "milli
 # possible way (quadratic in the run); each run is now taken whole and possessively ("\s*+", "\s++"),
 # which loses nothing because what must follow (a digit, ":", "-" or "to") is never a blank.
 # The other age patterns start at a word boundary and scan the blanks after it once.
-_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|demo\w*)\s*+(?::\s*+)?"
+_AGE_PREFIX = r"(?:adults?|ages?|aged|men|women|males?|females?|persons?|people|hoh|demo\w*)\s*+(?::\s*+)?"
 _AGE_PATTERNS = (
     re.compile(r"\b[amfwp](\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b[amfwp](\d{2})\s*(\+)"),
@@ -151,12 +157,17 @@ _AGE_PATTERNS = (
     re.compile(r"\b" + _AGE_PREFIX + r"(\d{2})\s*(\+|plus|and (?:over|older|up)|or older)"),
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\s*(?:year olds?|yr olds?|yrs?|years? old)\b"),
 )
-_AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|year olds?|years? old|demographics?|demo)\b")
+_AGE_CONTEXT = re.compile(r"\b(?:age|ages|aged|adults?|hoh|year olds?|years? old|demographics?|demo)\b")
 _GENDER_PREFIX = re.compile(r"(?P<male>m(?=\d)|men\b|males?\b)|(?P<female>[fw](?=\d)|women\b|females?\b)")
 _LOOSE_AGE_PATTERNS = (
     re.compile(r"\b(\d{2})\s*(?:-|to)\s*(\d{2})\b"),
     re.compile(r"\b(\d{2})\s*(\+|plus|and (?:over|older|up))"),
 )
+# Whether any age pattern matches anywhere, in one pass each: most texts with two digits in a row (a
+# vendor's "#1042", "last 30 days") hold none, and reading each pattern's matches costs a pass apiece.
+# Each alternative is one of the linear patterns above, so the union is linear too.
+_ANY_AGE = re.compile("|".join(pattern.pattern for pattern in _AGE_PATTERNS))
+_ANY_LOOSE_AGE = re.compile("|".join(pattern.pattern for pattern in _LOOSE_AGE_PATTERNS))
 # "(\d[\d,]*)" tried from every digit of a long "1,1,1,..." run scanned the rest of the run each time
 # (quadratic). A match now starts only where a run of digits and commas begins ("(?<![\d,])"), so each
 # run is scanned once; its first digit onwards is the number, exactly what the leftmost match took before
@@ -164,6 +175,7 @@ _LOOSE_AGE_PATTERNS = (
 # "+" are taken possessively as "\s*+(?:\+\s*+)?", the same strings as "\s*\+?\s*" without trying
 # every split of a blank run.
 _COMPANY_SIZE = re.compile(r"(?<![\d,]),*+(\d[\d,]*+)\s*+(?:\+\s*+)?(?:employees|staff|headcount)\b")
+_SIZE_WORDS = ("employees", "staff", "headcount")
 # More digits than this is a large company without reading the number (int() refuses 4,300+ digits).
 _EMPLOYEE_DIGITS = 6
 LARGE_COMPANY_EMPLOYEES: Final = 250
@@ -257,7 +269,8 @@ class AudienceRules:
             if gender is not None and hit.node is self._age_range:
                 found.append(RuleHit(self._gender[gender.lastgroup or ""], GENDER_LETTER_SCORE))
         found.extend(self._ranges(remainder))
-        size = _COMPANY_SIZE.search(folded)
+        # Substring tests in C first: the size pattern starts at every digit run, and most texts name no staff.
+        size = _COMPANY_SIZE.search(folded) if any(word in folded for word in _SIZE_WORDS) else None
         if size is not None:
             digits = size.group(1).replace(",", "").lstrip("0")
             large = len(digits) > _EMPLOYEE_DIGITS or int(digits or "0") >= LARGE_COMPANY_EMPLOYEES
@@ -266,10 +279,13 @@ class AudienceRules:
         return found
 
     def _age(self, folded: str) -> tuple[RuleHit, str] | None:
-        if not _TWO_DIGITS.search(folded):
-            return None  # every age pattern reads two-digit numbers
+        if not _AGE_NUMBER.search(folded):
+            return None  # every age pattern reads a two-digit number (a vendor's "#1042" is none)
+        loose = _AGE_CONTEXT.search(folded) is not None
+        if not _ANY_AGE.search(folded) and not (loose and _ANY_LOOSE_AGE.search(folded)):
+            return None
         patterns = list(_AGE_PATTERNS)
-        if _AGE_CONTEXT.search(folded):
+        if loose:
             patterns.extend(_LOOSE_AGE_PATTERNS)
         for pattern in patterns:
             # The numbers of every match are read in one pass in C, each distinct pair judged once (a text of

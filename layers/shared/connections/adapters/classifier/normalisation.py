@@ -17,8 +17,10 @@ from functools import lru_cache
 
 from connections.adapters.classifier.vocabulary import (
     BRANDS,
+    FOREIGN_WORDS,
     IRREGULAR_STEMS,
     PHRASE_REWRITES,
+    SELLER_CODES,
     STOPWORDS,
     TIER1_CUES,
     TOKEN_SYNONYMS,
@@ -26,8 +28,12 @@ from connections.adapters.classifier.vocabulary import (
 
 # "IT" is only the acronym when written in capitals, so it is resolved before lowercasing.
 _IT_ACRONYM = re.compile(r"\bI\.?T\.?(?=\W|$)")
+# A capital after two lowercase letters starts a word; "iPhone", "eSports" and "McDonald" stay whole.
+_CAMEL_CASE = re.compile(r"(?<=[a-z]{2})(?=[A-Z])")
 _APOSTROPHE_S = re.compile(r"['\u2019]s\b")
 _APOSTROPHE = re.compile(r"['\u2019]")
+# French and Italian elision: "d'affaires", "l'aventure" are the word after the apostrophe.
+_ELISION = re.compile(r"\b[dlj]['\u2019](?=[a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # The same for ASCII text, one character at a time in C: a blank for every character that is not a
 # lowercase letter or digit, so splitting on blanks gives the same words as _NON_WORD (and a run of
@@ -35,13 +41,17 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _NON_WORD_ASCII = str.maketrans(
     {chr(code): " " for code in range(128) if chr(code) not in string.ascii_lowercase + string.digits}
 )
-_VEHICLE_OWNERS = re.compile(
-    r"\b(autos?|cars?|vehicles?|suvs?|trucks?|motorcycles?|vans?|minivans?|sedans?|coupes?|"
-    r"convertibles?|crossovers?|pickups?|luxury auto|green auto|auto) owners?\b"
+# "Car Owners" is auto ownership, not an audience of owners: "owner(s)" after a vehicle word reads
+# "ownership", also with one word between, a model the tables do not know ("Honda Odyssey Owners").
+# ("luxury auto" and "green auto", brand rewrites, end in a vehicle word too.)
+_VEHICLE_WORDS = frozenset(
+    """auto autos car cars vehicle vehicles suv suvs truck trucks motorcycle motorcycles van vans minivan
+    minivans sedan sedans coupe coupes convertible convertibles crossover crossovers pickup pickups""".split()
 )
 
 
-_REWRITES = {**PHRASE_REWRITES, **BRANDS}
+_REWRITES = {**PHRASE_REWRITES, **SELLER_CODES, **BRANDS}
+_SYNONYMS = {**FOREIGN_WORDS, **TOKEN_SYNONYMS}
 # The most words of any rewrite by its first word: a position whose word starts no rewrite (most words,
 # and every digit or junk word of a long text) is passed over without joining and looking up phrases.
 _LONGEST_REWRITE_FROM: dict[str, int] = {}
@@ -60,6 +70,9 @@ class AnalysedText:
 
 def fold(text: str) -> str:
     """Lowercase ASCII, accents removed, "&" spelled out, possessives dropped; symbols are kept."""
+    if " " not in text and not text.islower() and not text.isupper():
+        # A slug without blanks ("HomeImprovement_DIY") has its words only in its capitals.
+        text = _CAMEL_CASE.sub(" ", text)
     if "I" in text and not text.isupper():
         text = _IT_ACRONYM.sub(" itech ", text)
     if not text.isascii():
@@ -67,7 +80,7 @@ def fold(text: str) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("&", " and ").replace("_", " ").replace("\u2013", "-").replace("\u2014", "-")
     if "'" in text or "\u2019" in text:
-        text = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", text))
+        text = _APOSTROPHE.sub("", _APOSTROPHE_S.sub("", _ELISION.sub("", text)))
     return text
 
 
@@ -77,24 +90,35 @@ def words_of(folded: str) -> str:
     # Most texts (and every run of digits or junk) hold no word that starts a rewrite: one set operation
     # in C tells, instead of a lookup per word.
     text = " ".join(words if _LONGEST_REWRITE_FROM.keys().isdisjoint(words) else _rewritten(words))
-    return _VEHICLE_OWNERS.sub(r"\1 ownership", text) if "owner" in text else text
+    return _vehicle_ownership(text) if "owner" in text else text
+
+
+def _vehicle_ownership(text: str) -> str:
+    words = text.split(" ")
+    for position in range(1, len(words)):
+        if words[position] in ("owner", "owners") and (
+            words[position - 1] in _VEHICLE_WORDS or (position > 1 and words[position - 2] in _VEHICLE_WORDS)
+        ):
+            words[position] = "ownership"
+    return " ".join(words)
 
 
 def _rewritten(words: list[str]) -> list[str]:
     rewritten: list[str] = []
     position = 0
-    # Longest phrase first at each position, like a dictionary tokenizer.
-    while position < len(words):
-        longest = _LONGEST_REWRITE_FROM.get(words[position], 0)
-        for size in range(min(longest, len(words) - position), 0, -1):
-            replacement = _REWRITES.get(" ".join(words[position : position + size]))
+    # Longest phrase first at each position, like a dictionary tokenizer; only the positions whose word
+    # starts a rewrite are looked at ("in", "home", "hh" start some, most words none).
+    for start in [index for index, word in enumerate(words) if word in _LONGEST_REWRITE_FROM]:
+        if start < position:
+            continue  # inside a phrase already rewritten
+        for size in range(min(_LONGEST_REWRITE_FROM[words[start]], len(words) - start), 0, -1):
+            replacement = _REWRITES.get(" ".join(words[start : start + size]))
             if replacement is not None:
+                rewritten.extend(words[position:start])
                 rewritten.append(replacement)
-                position += size
+                position = start + size
                 break
-        else:
-            rewritten.append(words[position])
-            position += 1
+    rewritten.extend(words[position:])
     return rewritten
 
 
@@ -123,7 +147,7 @@ def stem(word: str) -> str:
 def canonical(word: str) -> tuple[str, ...]:
     """The canonical topic words for one raw word (none for stopwords and bare numbers)."""
     stemmed = stem(word)
-    replacement = TOKEN_SYNONYMS.get(stemmed) or TOKEN_SYNONYMS.get(word)
+    replacement = _SYNONYMS.get(stemmed) or _SYNONYMS.get(word)
     parts = [stem(part) for part in replacement.split()] if replacement else [stemmed]
     return tuple(part for part in parts if part not in STOPWORDS and len(part) > 1 and not part.isdigit())
 

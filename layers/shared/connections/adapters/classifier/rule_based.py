@@ -10,17 +10,25 @@ The highest score wins; it is reported as the confidence. Nothing below ``min_co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Final
 
 from connections.adapters.classifier.audience_rules import AudienceRules
-from connections.adapters.classifier.normalisation import analyse_words, fold, words_of
+from connections.adapters.classifier.field_evidence import (
+    ACTIVITY_CUE_SHARE,
+    FIELD_WEIGHTS,
+    PARENT_SEGMENT_WEIGHT,
+    FieldEvidence,
+    FieldReader,
+    evidence_for_weight,
+    path_key,
+)
+from connections.adapters.classifier.normalisation import fold
 from connections.adapters.classifier.taxonomy import Taxonomy, TaxonomyNode, load_taxonomy
 from connections.adapters.classifier.token_index import TokenIndex
-from connections.adapters.classifier.vocabulary import B2B_PATTERNS, NODE_ALIASES
+from connections.adapters.classifier.vocabulary import NODE_ALIASES
 from connections.domain.classification import (
     B2B,
     B2C,
@@ -31,43 +39,35 @@ from connections.domain.classification import (
     Classification,
 )
 
-ENGINE_VERSION: Final = "rules-1.0.0"
+ENGINE_VERSION: Final = "rules-1.2.0"
 MIN_CONFIDENCE: Final = 0.35
 
-# How much each field's words count towards a match; the name is what sellers curate most.
-FIELD_WEIGHTS: Final[dict[str, float]] = {
-    "name": 1.0,
-    "taxonomy_path": 1.0,
-    "category": 0.7,
-    "keywords": 0.7,
-    "description": 0.4,
-}
 EXACT_PATH_SCORE: Final = 1.0
+# How much more of the query a title's head word is than its other words (``FieldEvidence.head_word``).
+HEAD_WORD_EMPHASIS: Final = 1.4
 # A word match is never as certain as an exact path or a bucket rule.
 TOPIC_SCORE_CAP: Final = 0.95
 # A node whose tier 1 contradicts the seller's own cue words ("Intenders" vs an Interest node).
-CONFLICTING_TIER_FACTOR: Final = 0.6
+CONFLICTING_TIER_FACTOR: Final = 0.4
 # Words in the name or path that the taxonomy does not know ("Golf Stuff") make a word match less sure;
 # at most by this share, when none of them is known.
 UNKNOWN_WORD_PENALTY: Final = 0.2
-TITLE_FIELDS: Final = frozenset({"name", "taxonomy_path"})
-# Cue weight needed before a tier-1 hint counts: one cue in the name, or several in a description.
+# Cue weight needed before a tier-1 hint counts: one cue in the name, or several in a description. It is
+# a share of the weight of the strongest field that brings index words: when only the description says
+# anything ("Segment 2210" described as "likely to book a beach vacation"), one cue in it is enough.
 HINT_THRESHOLD: Final = 0.5
 # When nothing else separates two nodes: a topic is more often an interest than a purchase.
 TIER1_PREFERENCE: Final = (INTEREST, PURCHASE_INTENT, DEMOGRAPHIC)
 # Without cue words a purchase-intent node needs a slightly better match: half the taxonomy is product
 # detail (1,558 nodes, 864 of them Purchase Intent) that would otherwise win on any shared noun.
 UNHINTED_TIER_FACTOR: Final[dict[str, float]] = {INTEREST: 1.0, DEMOGRAPHIC: 1.0, PURCHASE_INTENT: 0.97}
-# In a path-style name ("In-Market > Home & Garden > Appliances") the last segment is the audience and
-# the earlier ones are the seller's filing; their words count for less.
-PARENT_SEGMENT_WEIGHT: Final = 0.7
 
-# Every marker starts at a word that starts with a letter; saying so once skips the other positions fast.
-_B2B = re.compile(r"\b(?=[a-z])(?:" + "|".join(B2B_PATTERNS) + ")")
-# Just the separator: "\s*[>|]\s*" tried from every blank of a long run of blanks scanned the rest of the
-# run each time (quadratic). The blanks it also took never counted, as every reader of the parts drops
-# blanks at their edges (``words_of``, ``_path_key``), so the parts read the same.
-_PATH_SEPARATOR = re.compile(r"[>|]")
+# evidence_for_weight of every weight a word can have (a field's, times a path segment's), worked out once.
+_EVIDENCE_BY_WEIGHT: Final = {
+    weight * segment: evidence_for_weight(weight * segment)
+    for weight in FIELD_WEIGHTS.values()
+    for segment in (1.0, PARENT_SEGMENT_WEIGHT)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +92,16 @@ class _Engine:
         self.taxonomy = taxonomy
         self.index = TokenIndex(taxonomy, NODE_ALIASES)
         self.rules = AudienceRules(taxonomy)
-        self.paths = {_path_key(fold(">".join(node.tiers))): node for node in taxonomy}
+        self.paths = {path_key(fold(">".join(node.tiers))): node for node in taxonomy}
         without_tier1: dict[str, list[TaxonomyNode]] = {}
         for node in taxonomy:
             if node.depth > 1:
-                without_tier1.setdefault(_path_key(fold(">".join(node.tiers[1:]))), []).append(node)
+                without_tier1.setdefault(path_key(fold(">".join(node.tiers[1:]))), []).append(node)
         # A path given without its tier 1 only counts when it names a single node.
         for key, nodes in without_tier1.items():
             if len(nodes) == 1:
                 self.paths.setdefault(key, nodes[0])
+        self.fields = FieldReader(self.index, self.rules, self.paths)
 
 
 @cache
@@ -128,16 +129,16 @@ class RuleBasedClassifier:
 
     def classify(self, item: ClassifiableItem) -> Classification | None:
         """The best node for the item, or None when nothing reaches the minimum confidence."""
-        engine = self._engine
-        fields = _fields(item)
-        best = self._exact_path(engine, fields) or self._best_match(engine, fields)
+        fields = _fields(self._engine.fields, item)
+        exact = next((field.exact_node for field in fields if field.exact_node is not None), None)
+        best = _Candidate(exact, EXACT_PATH_SCORE) if exact is not None else _best_match(self._engine, fields)
         if best is None or best.score < self._min_confidence:
             return None
         return Classification(
             iab_code=best.node.unique_id,
             tier1=best.node.tier1,
             tier_path=best.node.tiers,
-            segment_type=B2B if any(_B2B.search(field.words) for field in fields) else B2C,
+            segment_type=B2B if any(field.b2b for field in fields) else B2C,
             confidence=round(min(best.score, 1.0), 3),
             engine_version=self.engine_version,
         )
@@ -146,71 +147,8 @@ class RuleBasedClassifier:
         """One answer per item, in order."""
         return [self.classify(item) for item in items]
 
-    @staticmethod
-    def _exact_path(engine: _Engine, fields: list[_Field]) -> _Candidate | None:
-        for field in fields:
-            if field.name in TITLE_FIELDS:
-                key = _path_key(field.folded)
-                # A lone word ("Pets") is a topic to score, not a path.
-                node = engine.paths.get(key) if ">" in key else None
-                if node is not None:
-                    return _Candidate(node, EXACT_PATH_SCORE)
-        return None
 
-    @staticmethod
-    def _best_match(engine: _Engine, fields: list[_Field]) -> _Candidate | None:
-        query: dict[str, float] = {}
-        cue_weight = dict.fromkeys(TIER1_PREFERENCE, 0.0)
-        # (score, node) pairs: a text of many taxonomy words has hundreds, and only the near-ties at the
-        # top need a _Candidate and its ranking key.
-        candidates: list[tuple[float, TaxonomyNode]] = []
-        title_words = known_title_words = 0
-        for field in fields:
-            for segment_weight, segment in field.segments:
-                analysed = analyse_words(segment)
-                for word in analysed.words:
-                    query[word] = max(query.get(word, 0.0), field.weight * segment_weight)
-                    if field.name in TITLE_FIELDS:
-                        title_words += 1
-                        known_title_words += engine.index.resolve(word) is not None
-                for cue in analysed.cues:
-                    cue_weight[cue] += field.weight
-            evidence = _evidence_for_weight(field.weight)
-            candidates.extend((hit.score * evidence, hit.node) for hit in engine.rules.hits(field.folded, field.words))
-
-        strongest = max(cue_weight.values())
-        leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
-        hint = leaders[0] if strongest >= HINT_THRESHOLD and len(leaders) == 1 else None
-
-        explained = known_title_words / title_words if title_words else 1.0
-        word_certainty = 1.0 - UNKNOWN_WORD_PENALTY * (1.0 - explained)
-        for match in engine.index.match(query):
-            score = min(match.score, TOPIC_SCORE_CAP) * _evidence_for_weight(match.field_weight) * word_certainty
-            if hint is None:
-                score *= UNHINTED_TIER_FACTOR[match.node.tier1]
-            elif match.node.tier1 != hint:
-                score *= CONFLICTING_TIER_FACTOR
-            candidates.append((score, match.node))
-        if not candidates:
-            return None
-        # Only near-ties need the full ranking key.
-        top = max(score for score, _ in candidates) - 1e-6
-        near_ties = (_Candidate(node, score) for score, node in candidates if score >= top)
-        return min(near_ties, key=lambda candidate: candidate.rank(hint))
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    """One non-empty field of an item, normalised once."""
-
-    name: str
-    weight: float
-    folded: str
-    words: str
-    segments: tuple[tuple[float, str], ...]
-
-
-def _fields(item: ClassifiableItem) -> list[_Field]:
+def _fields(reader: FieldReader, item: ClassifiableItem) -> list[FieldEvidence]:
     texts = (
         ("name", item.name),
         ("taxonomy_path", item.taxonomy_path),
@@ -218,31 +156,71 @@ def _fields(item: ClassifiableItem) -> list[_Field]:
         ("keywords", "; ".join(item.keywords)),
         ("description", item.description),
     )
-    fields = []
-    for name, text in texts:
-        if not text or not text.strip():
-            continue
-        folded = fold(text)
-        words = words_of(folded)
-        fields.append(_Field(name, FIELD_WEIGHTS[name], folded, words, _segments(folded, words)))
-    return fields
+    return [reader.read(name, text) for name, text in texts if text and not text.isspace()]
 
 
-def _segments(folded: str, words: str) -> tuple[tuple[float, str], ...]:
-    """Word text of each ">" / "|" segment, with the weight its words carry."""
-    if ">" not in folded and "|" not in folded:
-        return ((1.0, words),)
-    parts = [part for part in (words_of(part) for part in _PATH_SEPARATOR.split(folded)) if part]
-    if len(parts) <= 1:
-        return ((1.0, words),)
-    return (*((PARENT_SEGMENT_WEIGHT, part) for part in parts[:-1]), (1.0, parts[-1]))
+def _best_match(engine: _Engine, fields: list[FieldEvidence]) -> _Candidate | None:
+    # Index word -> the weight of the strongest field (and path segment) it appears in.
+    query: dict[str, float] = {}
+    cue_weight = dict.fromkeys(TIER1_PREFERENCE, 0.0)
+    # (score, node) pairs: a text of many taxonomy words has hundreds, and only the near-ties at the top
+    # need a _Candidate and its ranking key.
+    candidates: list[tuple[float, TaxonomyNode]] = []
+    title_words = known_title_words = 0
+    heads: set[str] = set()
+    strongest_field = 0.0
+    for field in fields:
+        if field.index_words and field.weight > strongest_field:
+            strongest_field = field.weight
+        if field.head_word is not None:
+            heads.add(field.head_word)
+        for index_word, weight in field.index_words:
+            if query.get(index_word, 0.0) < weight:
+                query[index_word] = weight
+        for cue in field.cues:
+            cue_weight[cue] += field.weight
+        if field.activity_people:
+            cue_weight[INTEREST] += field.weight * ACTIVITY_CUE_SHARE * field.activity_people
+        title_words += field.title_words
+        known_title_words += field.known_title_words
+        candidates.extend(field.rule_hits)
+
+    scored = engine.index.scores(query, dict.fromkeys(heads, HEAD_WORD_EMPHASIS))
+    strongest = max(cue_weight.values())
+    leaders = [tier for tier, weight in cue_weight.items() if weight == strongest]
+    hint = leaders[0] if strongest >= HINT_THRESHOLD * strongest_field and strongest > 0 and len(leaders) == 1 else None
+    if hint is not None and not any(tier1 == hint for _, tier1, _, _ in scored):
+        # Cue words choose among the nodes the words point at; when none is of the cued tier they say
+        # nothing ("Honeymooners": people of an activity, and only a purchase-intent node for it).
+        hint = None
+
+    explained = known_title_words / title_words if title_words else 1.0
+    word_certainty = 1.0 - UNKNOWN_WORD_PENALTY * (1.0 - explained)
+    # The factor each tier 1 takes under this hint (a node of the hinted tier keeps its score).
+    tier_factor = (
+        UNHINTED_TIER_FACTOR
+        if hint is None
+        else {tier: 1.0 if tier == hint else CONFLICTING_TIER_FACTOR for tier in TIER1_PREFERENCE}
+    )
+    evidence = _EVIDENCE_BY_WEIGHT
+    # One expression per candidate: a query's words have tens of candidates.
+    candidates += [
+        (
+            (score if score < TOPIC_SCORE_CAP else TOPIC_SCORE_CAP)
+            * evidence[field_weight]
+            * word_certainty
+            * tier_factor[tier1],
+            node,
+        )
+        for node, tier1, score, field_weight in scored
+    ]
+    if not candidates:
+        return None
+    # Only near-ties need the full ranking key, and most items have none.
+    top = max(candidates, key=_score_of)[0] - 1e-6
+    near_ties = [_Candidate(node, score) for score, node in candidates if score >= top]
+    return near_ties[0] if len(near_ties) == 1 else min(near_ties, key=lambda candidate: candidate.rank(hint))
 
 
-def _evidence_for_weight(weight: float) -> float:
-    """How far a score may be trusted given the field it came from: 1.0 for the name, 0.76 for prose."""
-    return 0.6 + 0.4 * weight
-
-
-def _path_key(folded: str) -> str:
-    parts = (" ".join(part.replace("*", " ").split()) for part in _PATH_SEPARATOR.split(folded))
-    return ">".join(part for part in parts if part)
+def _score_of(candidate: tuple[float, TaxonomyNode]) -> float:
+    return candidate[0]

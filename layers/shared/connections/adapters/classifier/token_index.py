@@ -85,6 +85,8 @@ class TokenIndex:
             for word in words:
                 self._postings.setdefault(word, []).append(len(self._names))
             self._names.append(indexed)
+        # The same as plain tuples, read by ``scores`` for every candidate of every item.
+        self._rows = [(name.node, name.node.tier1, name.weight, name.ancestor_words) for name in self._names]
         self._vocabulary = frozenset(self._postings).union(*(name.ancestor_words for name in self._names))
         self._derived: dict[str, str | None] = {}
 
@@ -107,6 +109,23 @@ class TokenIndex:
             self._derived[word] = resolved
         return resolved
 
+    def forms(self, word: str) -> tuple[str, ...]:
+        """``resolve``'s form of the word, and its activity form too when the taxonomy names both the
+        person and the activity ("groomer" is in "Electric Shaver Groomer", "grooming" in "Pet Grooming"):
+        a seller's "Pet Groomer Customers" means the activity as much as the product."""
+        resolved = self.resolve(word)
+        if resolved is None:
+            return ()
+        if resolved == word:
+            activity = next((form for form in _derivations(word) if form in self._vocabulary), None)
+            if activity is not None and activity != word:
+                return (word, activity)
+        return (resolved,)
+
+    def is_derived(self, word: str) -> bool:
+        """Whether the word is known only through its activity form ("bakers" -> "baking")."""
+        return word not in self._vocabulary and self.resolve(word) is not None
+
     def match(self, query: Mapping[str, float]) -> list[TopicMatch]:
         """Scored nodes for query words (word -> field weight), best variant per node, unordered."""
         resolved_query: dict[str, float] = {}
@@ -114,33 +133,66 @@ class TokenIndex:
             word = self.resolve(raw_word)
             if word is not None:
                 resolved_query[word] = max(resolved_query.get(word, 0.0), weight)
-        query = resolved_query
-        weighted = {word: weight * self.idf(word) for word, weight in query.items()}
+        best: dict[str, TopicMatch] = {}
+        for node, _, score, weight in self.scores(resolved_query):
+            current = best.get(node.unique_id)
+            if current is None or score > current.score:
+                best[node.unique_id] = TopicMatch(node, score, weight)
+        return list(best.values())
+
+    def scores(
+        self, query: Mapping[str, float], emphasis: Mapping[str, float] | None = None
+    ) -> list[tuple[TaxonomyNode, str, float, float]]:
+        """``match`` for words already in the index's own form (``resolve``): (node, its tier 1, score, field
+        weight) of every variant of a node (name, alias, half of a compound) that shares a word with the
+        query, unordered. The classifier's per-item path: it wants the best score, so a node may appear more
+        than once and nothing is built per candidate but its tuple."""
+        idf = self._idf.get
+        rare = self._rare_idf
+        weighted = {word: weight * idf(word, rare) for word, weight in query.items()}
+        for word, factor in (emphasis or {}).items():
+            if word in weighted:
+                weighted[word] *= factor
         total = sum(weighted.values())
         if total <= 0:
             return []
-        candidates: set[int] = set()
-        for word in weighted:
-            candidates.update(self._postings.get(word, ()))
-        query_words = weighted.keys()
-        idf, query_weight, word_mass = self._idf.__getitem__, query.__getitem__, weighted.__getitem__
-        # A text of many taxonomy words has hundreds of candidates: the sums run in C (``sum`` over ``map``
-        # adds in the same order as over a generator, so scores are the same to the last bit), and a
-        # TopicMatch is only built for each node's best variant.
-        best: dict[str, tuple[float, TaxonomyNode, frozenset[str]]] = {}
-        for position in candidates:
-            name = self._names[position]
-            own = name.words & query_words
-            ancestors = name.ancestor_words & query_words
-            precision = sum(map(idf, own)) / name.weight
-            recall_mass = sum(map(word_mass, own))
-            recall_mass += ANCESTOR_CREDIT * sum(map(word_mass, ancestors))
+        # A query has a few words and each word a few postings: the sums over a candidate's own words are
+        # gathered by walking the postings of the query's words once, not by intersecting every
+        # candidate's name with the query. Per candidate: [own idf, own mass, strongest field weight].
+        postings = self._postings
+        sums: dict[int, list[float]] = {}
+        for word, mass in weighted.items():
+            found = postings.get(word)
+            if found is None:
+                continue
+            word_idf, weight = self._idf[word], query[word]
+            if not sums:
+                sums = {position: [word_idf, mass, weight] for position in found}
+                continue
+            for position in found:
+                entry = sums.get(position)
+                if entry is None:
+                    sums[position] = [word_idf, mass, weight]
+                else:
+                    entry[0] += word_idf
+                    entry[1] += mass
+                    if weight > entry[2]:
+                        entry[2] = weight
+        rows = self._rows
+        scored: list[tuple[TaxonomyNode, str, float, float]] = []
+        for position, (own_idf, recall_mass, strongest) in sums.items():
+            node, tier1, name_weight, ancestor_words = rows[position]
+            if not ancestor_words.isdisjoint(weighted):
+                ancestor_mass = 0.0
+                for word, mass in weighted.items():
+                    if word in ancestor_words:
+                        ancestor_mass += mass
+                        strongest = max(strongest, query[word])
+                recall_mass += ANCESTOR_CREDIT * ancestor_mass
+            precision = own_idf / name_weight
             recall = recall_mass / total
-            score = 2 * precision * recall / (precision + recall)
-            current = best.get(name.node.unique_id)
-            if current is None or score > current[0]:
-                best[name.node.unique_id] = (score, name.node, own | ancestors)
-        return [TopicMatch(node, score, max(map(query_weight, words))) for score, node, words in best.values()]
+            scored.append((node, tier1, 2 * precision * recall / (precision + recall), strongest))
+        return scored
 
 
 def _derivations(word: str) -> list[str]:

@@ -12,6 +12,7 @@ from pydantic import Field, StringConstraints
 
 from connections.domain.classification import Classification
 from connections.domain.currencies import MAX_CPM
+from connections.domain.list_cursor import MAX_CURSOR_LENGTH
 from connections.domain.storage_limits import item_bytes
 from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody, StrictInt
 
@@ -166,3 +167,32 @@ class TopicFilters(StrictBody):
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH)] | None = None
     page: PageNumber = 1
     pageSize: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = None
+
+
+@dataclass(frozen=True)
+class TopicQuery:
+    """One read of the library, newest first: the filters (``search`` normalised), where to start
+    (below the topic ``after``, or after ``skip`` matches) and how many topics to return."""
+
+    source: TopicSource | None
+    connection_id: str | None
+    iab_code: str | None
+    search: str | None
+    after: str | None
+    skip: int
+    limit: int
+
+    @property
+    def filtered(self) -> bool:
+        return any(value is not None for value in (self.source, self.connection_id, self.iab_code, self.search))
+
+
+@dataclass(frozen=True)
+class TopicListing:
+    """A page of topics; ``next_after`` is where the next page starts (None: this was the last), and
+    ``total`` the library's size where the store keeps it (unfiltered listings), else None."""
+
+    topics: list[Topic]
+    next_after: str | None
+    total: int | None

@@ -134,6 +134,34 @@ def topic_from_item(item: dict[str, Any]) -> Topic:
     )
 
 
+def topic_item(
+    org_id: str,
+    source: TopicSource,
+    connection_id: str | None,
+    draft: TopicDraft,
+    topic_id: str,
+    writer: str,
+    now: str,
+) -> dict[str, Any]:
+    """A new topic's item: its shard's key, the draft's fields, and its TopicsByConnection key."""
+    values = {
+        "id": topic_id,
+        "orgId": org_id,
+        "name": draft.name,
+        "nameKey": draft.normalised_name,
+        "source": source.value,
+        "connectionId": connection_id,
+        "externalId": draft.external_id,
+        "createdAt": now,
+        "updatedAt": now,
+        "lastSeenAt": now,
+        "insertedBy": writer,
+    } | _draft_values(draft)
+    if connection_id:
+        values[TOPICS_BY_CONNECTION_KEY] = connection_topics_partition(org_id, connection_id, topic_id)
+    return topic_key(org_id, topic_id) | to_item(values)
+
+
 class DynamoTopicRepository(TableRepository):
     # -- ingest -------------------------------------------------------------------------------------
 
@@ -171,7 +199,7 @@ class DynamoTopicRepository(TableRepository):
             self.client,
             self._table,
             [
-                self._topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
+                topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
                 for index, topic_id in self._missing_topics(org_id, rewrite).items()
             ],
         )
@@ -234,7 +262,7 @@ class DynamoTopicRepository(TableRepository):
                         item = key | to_item({"topicId": ids[index], "insertedBy": writer})
                         actions.append(self._put_new(item))
                         owners.append(index)
-                topic = self._topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
+                topic = topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
                 actions.append(self._put_new(topic))
                 owners.append(index)
             # The shards' topic counts move in the same transaction: the listing's total stays exact.
@@ -304,33 +332,6 @@ class DynamoTopicRepository(TableRepository):
             for item in batch_get(self.client, self._table, [topic_key(org_id, tid) for tid in rewrite.values()])
         }
         return {index: topic_id for index, topic_id in rewrite.items() if topic_id not in present}
-
-    def _topic_item(
-        self,
-        org_id: str,
-        source: TopicSource,
-        connection_id: str | None,
-        draft: TopicDraft,
-        topic_id: str,
-        writer: str,
-        now: str,
-    ) -> dict[str, Any]:
-        values = {
-            "id": topic_id,
-            "orgId": org_id,
-            "name": draft.name,
-            "nameKey": draft.normalised_name,
-            "source": source.value,
-            "connectionId": connection_id,
-            "externalId": draft.external_id,
-            "createdAt": now,
-            "updatedAt": now,
-            "lastSeenAt": now,
-            "insertedBy": writer,
-        } | _draft_values(draft)
-        if connection_id:
-            values[TOPICS_BY_CONNECTION_KEY] = connection_topics_partition(org_id, connection_id, topic_id)
-        return topic_key(org_id, topic_id) | to_item(values)
 
     @staticmethod
     def _enriching_fields(org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str) -> dict[str, Any]:

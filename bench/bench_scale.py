@@ -257,7 +257,8 @@ def render(
     cost: WriteCost,
     load: float,
 ) -> str:
-    header = "| Request | " + " | ".join(f"{size:,}: items read / median ms" for size in SIZES) + f" | {SIZES[-1]:,} / {SIZES[0]:,} time |"
+    columns = " | ".join(f"{size:,}: items read / median ms" for size in SIZES)
+    header = f"| Request | {columns} | {SIZES[-1]:,} / {SIZES[0]:,} time |"
     rows = [header, "|---|" + "---:|" * (len(SIZES) + 1)]
     for label, _ in REQUESTS:
         cells = []

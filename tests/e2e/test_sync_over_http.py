@@ -1,8 +1,8 @@
 """Whole inbound syncs over real HTTP on the local server (single-threaded moto behind it), against a
 fake segment catalogue in this process on 127.0.0.1 (the local server allows private targets).
 
-Kept quick on moto: every GET /api/topics reads the organisation's whole library, so a library is
-checked with one listing (its total) plus one projected read of every stored topic item; and moto's
+Kept quick on moto: a library is checked with one listing (its total) plus one projected read of
+every stored topic item (over the organisation's topic shards); and moto's
 work per call grows with the whole table (a query sorts every item), so the 1,050-item sync runs
 early, while the session's table is still small.
 """
@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from connections.adapters.dynamodb.item_codec import from_item
-from connections.adapters.dynamodb.keys import org_partition
+from connections.adapters.dynamodb.keys import TOPIC_SHARDS, topic_partition
 from connections.adapters.dynamodb.topic_repository import TOPIC_PREFIX_SK
 from local.dev_stack import TABLE_NAME
 from tests.e2e.local_stack import LocalStack, bearer, unique_org
@@ -132,12 +132,17 @@ class SyncClient:
         return response.json()
 
     def all_topics(self) -> list[dict[str, Any]]:
-        """Every topic of the library through the API, page by page."""
+        """Every topic of the library through the API, following nextCursor."""
         listed: list[dict[str, Any]] = []
-        for number in range(1, 100):
-            body = self.topics(number)
+        cursor = None
+        for _ in range(100):
+            params: dict[str, Any] = {"pageSize": 100} | ({"cursor": cursor} if cursor else {})
+            response = self.client.get("/api/topics", params=params)
+            assert response.status_code == 200, response.text
+            body = response.json()
             listed += body["topics"]
-            if len(listed) >= body["total"] or not body["topics"]:
+            cursor = body["nextCursor"]
+            if cursor is None:
                 return listed
         raise AssertionError("the library did not end")
 
@@ -151,16 +156,22 @@ def stored_topics(stack: LocalStack, org_id: str) -> list[dict[str, Any]]:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    pages = client.get_paginator("query").paginate(
-        TableName=TABLE_NAME,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :topic)",
-        ExpressionAttributeValues={":pk": {"S": org_partition(org_id)}, ":topic": {"S": TOPIC_PREFIX_SK}},
-        ProjectionExpression="#name, nameKey, externalId, connectionId, "
-        "classification.iabCode, classification.tier1, classification.engineVersion",
-        ExpressionAttributeNames={"#name": "name"},
-        ConsistentRead=True,
-    )
-    return [from_item(item) for page in pages for item in page["Items"]]
+    found = []
+    for shard in range(TOPIC_SHARDS):
+        pages = client.get_paginator("query").paginate(
+            TableName=TABLE_NAME,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :topic)",
+            ExpressionAttributeValues={
+                ":pk": {"S": topic_partition(org_id, shard)},
+                ":topic": {"S": TOPIC_PREFIX_SK},
+            },
+            ProjectionExpression="#name, nameKey, externalId, connectionId, "
+            "classification.iabCode, classification.tier1, classification.engineVersion",
+            ExpressionAttributeNames={"#name": "name"},
+            ConsistentRead=True,
+        )
+        found += [from_item(item) for page in pages for item in page["Items"]]
+    return found
 
 
 @pytest.fixture

@@ -121,6 +121,10 @@ class InMemorySyncRuns(_LockedRuns[SyncRun]):
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
         return {number: stored.record for number, stored in self._pages.get((org_id, run_id), {}).items()}
 
+    def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
+        stored = self._pages.get((org_id, run_id), {}).get(page)
+        return stored.record if stored else None
+
     def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:
         now = self._now()
         pages = self._pages.setdefault((org_id, run_id), {})

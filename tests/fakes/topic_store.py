@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from connections.domain.identifiers import TOPIC_PREFIX, new_id
-from connections.domain.topic import Topic, TopicDraft, TopicSource
+from connections.domain.topic import Topic, TopicDraft, TopicListing, TopicQuery, TopicSource, normalise_name
 from connections.ports.topic_repository import IngestKind, IngestOutcome
 
 if TYPE_CHECKING:
@@ -104,6 +104,22 @@ class InMemoryTopics:
         # Sorted by sort key like a query: TOPIC#<ULID>, oldest first.
         return [topic for (org, _), topic in sorted(self._topics.items()) if org == org_id]
 
+    def list_page(self, org_id: str, query: TopicQuery) -> TopicListing:
+        # Newest first by id, as the adapter's shards merge; the fake always fills its pages.
+        matching = [
+            topic
+            for topic in reversed(self.list_for_org(org_id))
+            if (query.after is None or topic.id < query.after)
+            and (query.source is None or topic.source is query.source)
+            and (query.connection_id is None or topic.connection_id == query.connection_id)
+            and (query.iab_code is None or (topic.classification and topic.classification.iab_code == query.iab_code))
+            and (query.search is None or query.search in normalise_name(topic.name))
+        ]
+        page = matching[query.skip : query.skip + query.limit]
+        more = len(matching) > query.skip + query.limit
+        total = None if query.filtered else len(self.list_for_org(org_id))
+        return TopicListing(page, page[-1].id if more and page else None, total)
+
     def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:
         return {
             topic_id: self._topics[(org_id, topic_id)]
@@ -142,7 +158,8 @@ class InMemoryTopics:
         if connection_id and draft.external_id:
             fills |= {"connection_id": connection_id, "external_id": draft.external_id}
         missing = {name: value for name, value in fills.items() if getattr(topic, name) in (None, ())}
-        self._topics[(org_id, topic_id)] = topic.changed(last_seen_at=now, updated_at=now, **missing)
+        if missing:  # an unchanged duplicate is not written (nor its lastSeenAt moved), as in the adapter
+            self._topics[(org_id, topic_id)] = topic.changed(last_seen_at=now, updated_at=now, **missing)
 
 
 if TYPE_CHECKING:

@@ -227,22 +227,29 @@ class ScheduledSyncStack:
             time.sleep(0.2)
 
     def count_items(self, org_id: str, sort_key_prefix: str) -> int:
-        """Items of the organisation whose sort key starts with the prefix (a patient client: moto
-        counts a large partition slowly)."""
+        """Items of the organisation whose sort key starts with the prefix, in its partition and its
+        topic and claim shards (a patient client: moto counts a large partition slowly)."""
         import boto3
         from botocore.config import Config
 
+        from connections.adapters.dynamodb.keys import TOPIC_SHARDS
+
         client = boto3.client("dynamodb", config=Config(read_timeout=300, retries={"max_attempts": 1}))
-        request: dict[str, Any] = {
-            "TableName": self.resources.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": f"ORG#{org_id}"}, ":prefix": {"S": sort_key_prefix}},
-            "Select": "COUNT",
-        }
+        partitions = [f"ORG#{org_id}"] + [
+            f"ORG#{org_id}#{kind}#{shard}" for kind in ("TOPIC", "TKEY") for shard in range(TOPIC_SHARDS)
+        ]
         total = 0
-        while True:
-            page = client.query(**request)
-            total += int(page["Count"])
-            if "LastEvaluatedKey" not in page:
-                return total
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for partition in partitions:
+            request: dict[str, Any] = {
+                "TableName": self.resources.table_name,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": {":pk": {"S": partition}, ":prefix": {"S": sort_key_prefix}},
+                "Select": "COUNT",
+            }
+            while True:
+                page = client.query(**request)
+                total += int(page["Count"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total

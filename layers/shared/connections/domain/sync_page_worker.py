@@ -117,7 +117,7 @@ class SyncPageWorker:
         """Queue the next page of a run without a total after a full page (once per page)."""
         if run.status is not RunStatus.RUNNING or run.total_pages is not None or result.fetched < run.page_size:
             return False
-        if not processed_now and message.page + 1 in self._runs.pages(run.org_id, run.id):
+        if not processed_now and self._runs.page(run.org_id, run.id, message.page + 1) is not None:
             return False
         self._queue.enqueue([message.next_page()])
         return True

@@ -142,7 +142,7 @@ class SyncService:
         run = self.get_run(caller, connection_id, run_id)
         if page is not None:
             self._check_page_number(run, page)
-            done = self._runs.pages(run.org_id, run.id).get(page)
+            done = self._runs.page(run.org_id, run.id, page)
             if done and done.state is PageState.DONE and done.result:
                 return PageOutcome(run, done.result)
         ended = False
@@ -183,7 +183,7 @@ class SyncService:
     def _wait_for(self, run: SyncRun, page: int) -> PageRecord:
         waited = 0.0
         while waited < self._busy_wait_seconds:
-            record = self._runs.pages(run.org_id, run.id).get(page)
+            record = self._runs.page(run.org_id, run.id, page)
             if record and record.state is PageState.DONE:
                 return record
             self._sleep(0.25)
@@ -231,7 +231,7 @@ class SyncService:
         result = self._ingest(connection, run, page, fetched.items)
         updated = self._runs.commit_page(run, token, result, self._clock.timestamp())
         if updated is None:  # the lease ran out and another call finished this page first
-            stored = self._runs.pages(run.org_id, run.id).get(page)
+            stored = self._runs.page(run.org_id, run.id, page)
             return PageOutcome(self._lifecycle.latest(run), stored.result if stored else None, page=page)
         if updated.status is not RunStatus.RUNNING:
             return PageOutcome(updated, result, committed=True)
@@ -245,7 +245,7 @@ class SyncService:
         try:
             now = self._clock.timestamp()
             self._runs.fail_page(run, page, token, message, now)
-            record = self._runs.pages(run.org_id, run.id).get(page)
+            record = self._runs.page(run.org_id, run.id, page)
             if record and record.state is PageState.DONE and record.result:
                 return PageOutcome(self._lifecycle.latest(run), record.result)  # it failed after its commit
             if record and record.attempts >= MAX_PAGE_ATTEMPTS:

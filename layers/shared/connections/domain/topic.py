@@ -141,3 +141,31 @@ MAX_TEXT_LENGTH = 1000  # description, category, taxonomy_path
 MAX_KEYWORDS = 50
 MAX_KEYWORD_LENGTH = 100
 MAX_AUDIENCE_SIZE = 10**12
+
+
+@dataclass(frozen=True)
+class TopicQuery:
+    """One read of the library, newest first: the filters (``search`` normalised), where to start
+    (below the topic ``after``, or after ``skip`` matches) and how many topics to return."""
+
+    source: TopicSource | None
+    connection_id: str | None
+    iab_code: str | None
+    search: str | None
+    after: str | None
+    skip: int
+    limit: int
+
+    @property
+    def filtered(self) -> bool:
+        return any(value is not None for value in (self.source, self.connection_id, self.iab_code, self.search))
+
+
+@dataclass(frozen=True)
+class TopicListing:
+    """A page of topics; ``next_after`` is where the next page starts (None: this was the last), and
+    ``total`` the library's size where the store keeps it (unfiltered listings), else None."""
+
+    topics: list[Topic]
+    next_after: str | None
+    total: int | None

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from connections.domain.currencies import MAX_CPM
+from connections.domain.list_cursor import MAX_CURSOR_LENGTH
 from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody, StrictInt
 from connections.domain.topic import (
     MAX_AUDIENCE_SIZE,
@@ -40,3 +41,4 @@ class TopicFilters(StrictBody):
     search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH)] | None = None
     page: PageNumber = 1
     pageSize: Annotated[int, Field(ge=1, le=100)] = 25
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = None

@@ -45,7 +45,11 @@ class SyncRunRepository(Protocol):
     def get(self, org_id: str, run_id: str) -> SyncRun | None: ...
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
-        """Every page record of the run by page number."""
+        """Every page record of the run by page number (reads them all: choosing a page to work on)."""
+        ...
+
+    def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
+        """One page's record (a strongly consistent point read), None before the page was claimed."""
         ...
 
     def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from connections.domain.topic import Topic, TopicDraft, TopicSource
+from connections.domain.topic import Topic, TopicDraft, TopicListing, TopicQuery, TopicSource
 
 
 class IngestKind(StrEnum):
@@ -43,7 +43,15 @@ class TopicRepository(Protocol):
         ...
 
     def list_for_org(self, org_id: str) -> list[Topic]:
-        """Every topic of the organisation, oldest first."""
+        """Every topic of the organisation, oldest first (reads the whole library: tests and tools only)."""
+        ...
+
+    def list_page(self, org_id: str, query: TopicQuery) -> TopicListing:
+        """One page of the organisation's topics, newest first (by id: ids sort by creation time).
+
+        Reads about ``query.skip + query.limit`` items, never the library: a filter the store has no
+        index for examines a bounded number of topics and may answer a short page with a
+        ``next_after`` to go on from."""
         ...
 
     def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:

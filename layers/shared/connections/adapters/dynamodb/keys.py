@@ -1,6 +1,17 @@
-"""Key layout of the single table: every item of an organisation lives under its partition."""
+"""Key layout of the single table.
+
+An organisation's connections, runs, activations and API-key references live under its partition
+``ORG#<org>``. Its topic library is spread over ``TOPIC_SHARDS`` partitions: a large sync writes
+hundreds of topics and name/external-id claims per page, more than one partition takes
+(1,000 write units per second), so topics live at ``ORG#<org>#TOPIC#<shard>`` (the shard from the
+topic id) and their claims at ``ORG#<org>#TKEY#<shard>`` (the shard from the claimed text). Both
+shards are pure functions of what a caller already has (a topic id, a name), so every point read
+stays a point read. See docs/STORAGE.md.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 Key = dict[str, dict[str, str]]
 
@@ -58,3 +69,49 @@ def api_key_reference_key(org_id: str, key_id: str) -> Key:
 
 def api_key_key(digest: str) -> Key:
     return {"pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": "APIKEY"}}
+
+
+# -- the topic library --------------------------------------------------------------------------
+
+TOPIC_SHARDS = 8
+TOPIC_SORT_PREFIX = "TOPIC#"
+TOPIC_COUNT_SORT_KEY = "COUNT"  # per shard: how many topics the shard holds (the listing's total)
+# The sparse GSI of topics that came from a connection (the listing's connectionId filter).
+TOPICS_BY_CONNECTION_INDEX = "TopicsByConnection"
+TOPICS_BY_CONNECTION_KEY = "connectionTopicsPk"
+
+
+def _shard(text: str) -> int:
+    # A stable hash (not Python's salted hash()): the shard must be the same in every process.
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "big") % TOPIC_SHARDS
+
+
+def topic_shard(topic_id: str) -> int:
+    return _shard(topic_id)
+
+
+def topic_partition(org_id: str, shard: int) -> str:
+    return f"ORG#{org_id}#TOPIC#{shard}"
+
+
+def topic_key(org_id: str, topic_id: str) -> Key:
+    """A topic's item: sort key ``TOPIC#<id>``, so a shard's topics are in id (creation) order."""
+    return {"pk": {"S": topic_partition(org_id, topic_shard(topic_id))}, "sk": {"S": TOPIC_SORT_PREFIX + topic_id}}
+
+
+def topic_count_key(org_id: str, shard: int) -> Key:
+    return {"pk": {"S": topic_partition(org_id, shard)}, "sk": {"S": TOPIC_COUNT_SORT_KEY}}
+
+
+def connection_topics_shard(org_id: str, connection_id: str, shard: int) -> str:
+    """A partition of TopicsByConnection (sharded like the table: one large sync is one connection)."""
+    return f"ORG#{org_id}#CONN#{connection_id}#TOPIC#{shard}"
+
+
+def connection_topics_partition(org_id: str, connection_id: str, topic_id: str) -> str:
+    return connection_topics_shard(org_id, connection_id, topic_shard(topic_id))
+
+
+def topic_claim_key(org_id: str, claim: str) -> Key:
+    """The item that claims ``claim`` (``TNAME#<name>`` or ``TEXT#<connection>#<id>``) for one topic."""
+    return {"pk": {"S": f"ORG#{org_id}#TKEY#{_shard(claim)}"}, "sk": {"S": claim}}

@@ -113,6 +113,12 @@ class DynamoSyncRunRepository(RunRepository[SyncRun]):
         records = (_page_from_item(item) for item in query_all(self.client, request))
         return {record.page: record for record in records}
 
+    def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
+        item = self.client.get_item(
+            TableName=self._table, Key=sync_page_key(org_id, run_id, page), ConsistentRead=True
+        ).get("Item")
+        return _page_from_item(item) if item else None
+
     def claim_page(self, org_id: str, run_id: str, page: int, token: str, lease_seconds: float) -> PageRecord | None:
         now = time.time()
         try:

@@ -12,6 +12,7 @@ recognises its own earlier inserts.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -19,7 +20,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import Key, org_item_key, org_partition
+from connections.adapters.dynamodb.keys import (
+    TOPIC_SHARDS,
+    TOPIC_SORT_PREFIX,
+    TOPICS_BY_CONNECTION_KEY,
+    Key,
+    connection_topics_partition,
+    topic_claim_key,
+    topic_count_key,
+    topic_key,
+    topic_partition,
+    topic_shard,
+)
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
     batch_get,
@@ -30,12 +42,13 @@ from connections.adapters.dynamodb.table_client import (
     query_all,
     retry_transaction_conflicts,
 )
+from connections.adapters.dynamodb.topic_listing import read_topic_page
 from connections.domain.classification import Classification
 from connections.domain.identifiers import TOPIC_PREFIX, new_id
-from connections.domain.topic import Topic, TopicDraft, TopicSource
+from connections.domain.topic import Topic, TopicDraft, TopicListing, TopicQuery, TopicSource
 from connections.ports.topic_repository import IngestKind, IngestOutcome
 
-TOPIC_PREFIX_SK = "TOPIC#"
+TOPIC_PREFIX_SK = TOPIC_SORT_PREFIX  # the sort-key prefix of topic items (what tests look for in requests)
 # DynamoDB's limits of one transaction: 100 items and 4 MB in all (topics are up to 400 KB each).
 MAX_TRANSACTION_ITEMS = 100
 MAX_TRANSACTION_BYTES = 4 * 1024 * 1024 - 64 * 1024  # some room for the request's own overhead
@@ -50,13 +63,13 @@ def _key_text(value: str) -> str:
 
 
 def _name_key(org_id: str, draft: TopicDraft) -> Key:
-    return org_item_key(org_id, f"TNAME#{_key_text(draft.normalised_name)}")
+    return topic_claim_key(org_id, f"TNAME#{_key_text(draft.normalised_name)}")
 
 
 def _external_key(org_id: str, connection_id: str | None, draft: TopicDraft) -> Key | None:
     if not connection_id or not draft.external_id:
         return None
-    return org_item_key(org_id, f"TEXT#{connection_id}#{_key_text(draft.external_id)}")
+    return topic_claim_key(org_id, f"TEXT#{connection_id}#{_key_text(draft.external_id)}")
 
 
 def _classification_values(classification: Classification | None) -> dict[str, Any] | None:
@@ -121,6 +134,34 @@ def topic_from_item(item: dict[str, Any]) -> Topic:
     )
 
 
+def topic_item(
+    org_id: str,
+    source: TopicSource,
+    connection_id: str | None,
+    draft: TopicDraft,
+    topic_id: str,
+    writer: str,
+    now: str,
+) -> dict[str, Any]:
+    """A new topic's item: its shard's key, the draft's fields, and its TopicsByConnection key."""
+    values = {
+        "id": topic_id,
+        "orgId": org_id,
+        "name": draft.name,
+        "nameKey": draft.normalised_name,
+        "source": source.value,
+        "connectionId": connection_id,
+        "externalId": draft.external_id,
+        "createdAt": now,
+        "updatedAt": now,
+        "lastSeenAt": now,
+        "insertedBy": writer,
+    } | _draft_values(draft)
+    if connection_id:
+        values[TOPICS_BY_CONNECTION_KEY] = connection_topics_partition(org_id, connection_id, topic_id)
+    return topic_key(org_id, topic_id) | to_item(values)
+
+
 class DynamoTopicRepository(TableRepository):
     # -- ingest -------------------------------------------------------------------------------------
 
@@ -158,7 +199,7 @@ class DynamoTopicRepository(TableRepository):
             self.client,
             self._table,
             [
-                self._topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
+                topic_item(org_id, source, connection_id, drafts[index], topic_id, writer, now)
                 for index, topic_id in self._missing_topics(org_id, rewrite).items()
             ],
         )
@@ -221,9 +262,13 @@ class DynamoTopicRepository(TableRepository):
                         item = key | to_item({"topicId": ids[index], "insertedBy": writer})
                         actions.append(self._put_new(item))
                         owners.append(index)
-                topic = self._topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
+                topic = topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
                 actions.append(self._put_new(topic))
                 owners.append(index)
+            # The shards' topic counts move in the same transaction: the listing's total stays exact.
+            for shard, added in Counter(topic_shard(topic_id) for topic_id in ids.values()).items():
+                actions.append(self._count_update(org_id, shard, added))
+                owners.append(-1)
             try:
                 retry_transaction_conflicts(partial(self.client.transact_write_items, TransactItems=actions))
             except ClientError as error:
@@ -250,6 +295,16 @@ class DynamoTopicRepository(TableRepository):
             inserted.update(ids)
         return inserted
 
+    def _count_update(self, org_id: str, shard: int, added: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": topic_count_key(org_id, shard),
+                "UpdateExpression": "ADD topicCount :added",
+                "ExpressionAttributeValues": {":added": {"N": str(added)}},
+            }
+        }
+
     def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
         return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
@@ -262,7 +317,8 @@ class DynamoTopicRepository(TableRepository):
             draft = drafts[index]
             keys = 2 if connection_id and draft.external_id else 1
             grown_items, grown_size = items + keys + 1, size + keys * KEY_ITEM_BYTES + draft.stored_bytes()
-            if chunk and (grown_items > MAX_TRANSACTION_ITEMS or grown_size > MAX_TRANSACTION_BYTES):
+            # Room is kept for one count update per shard.
+            if chunk and (grown_items > MAX_TRANSACTION_ITEMS - TOPIC_SHARDS or grown_size > MAX_TRANSACTION_BYTES):
                 break
             chunk.append(index)
             items, size = grown_items, grown_size
@@ -273,50 +329,39 @@ class DynamoTopicRepository(TableRepository):
             return {}
         present = {
             from_item(item)["id"]
-            for item in batch_get(
-                self.client, self._table, [org_item_key(org_id, TOPIC_PREFIX_SK + tid) for tid in rewrite.values()]
-            )
+            for item in batch_get(self.client, self._table, [topic_key(org_id, tid) for tid in rewrite.values()])
         }
         return {index: topic_id for index, topic_id in rewrite.items() if topic_id not in present}
 
-    def _topic_item(
-        self,
-        org_id: str,
-        source: TopicSource,
-        connection_id: str | None,
-        draft: TopicDraft,
-        topic_id: str,
-        writer: str,
-        now: str,
-    ) -> dict[str, Any]:
-        values = {
-            "id": topic_id,
-            "orgId": org_id,
-            "name": draft.name,
-            "nameKey": draft.normalised_name,
-            "source": source.value,
-            "connectionId": connection_id,
-            "externalId": draft.external_id,
-            "createdAt": now,
-            "updatedAt": now,
-            "lastSeenAt": now,
-            "insertedBy": writer,
-        } | _draft_values(draft)
-        return org_item_key(org_id, TOPIC_PREFIX_SK + topic_id) | to_item(values)
+    @staticmethod
+    def _enriching_fields(org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str) -> dict[str, Any]:
+        """The fields a duplicate sets on its topic where the topic has none."""
+        fields = _draft_values(draft)
+        if connection_id and draft.external_id:
+            fields |= {
+                "connectionId": connection_id,
+                "externalId": draft.external_id,
+                # Set with connectionId (both only where missing): the topic joins that connection's index.
+                TOPICS_BY_CONNECTION_KEY: connection_topics_partition(org_id, connection_id, topic_id),
+            }
+        return fields
+
+    def _lacks(
+        self, item: dict[str, Any], org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str
+    ) -> bool:
+        return any(name not in item for name in self._enriching_fields(org_id, connection_id, draft, topic_id))
 
     def _enrichment(
         self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str
     ) -> dict[str, Any]:
         """The update that fills the fields the topic lacks and notes that the segment was seen again."""
-        fields = _draft_values(draft)
-        if connection_id and draft.external_id:
-            fields |= {"connectionId": connection_id, "externalId": draft.external_id}
+        fields = self._enriching_fields(org_id, connection_id, draft, topic_id)
         names = {f"#f{position}": name for position, name in enumerate(fields)}
         values = {f":f{position}": to_attribute(value) for position, value in enumerate(fields.values())}
         fills = [f"#f{position} = if_not_exists(#f{position}, :f{position})" for position in range(len(fields))]
         update: dict[str, Any] = {
             "TableName": self._table,
-            "Key": org_item_key(org_id, TOPIC_PREFIX_SK + topic_id),
+            "Key": topic_key(org_id, topic_id),
             "UpdateExpression": "SET " + ", ".join(["lastSeenAt = :now", "updatedAt = :now", *fills]),
             "ConditionExpression": "attribute_exists(pk)",
             "ExpressionAttributeValues": values | {":now": {"S": now}},
@@ -328,11 +373,24 @@ class DynamoTopicRepository(TableRepository):
     def _enrich_all(
         self, org_id: str, connection_id: str | None, duplicates: list[tuple[TopicDraft, str]], now: str
     ) -> None:
-        """Enrich duplicates in transactions of up to 100 updates (one round trip per 100, not per item)."""
+        """Enrich duplicates in transactions of up to 100 updates (one round trip per 100, not per item).
+
+        Only a duplicate that brings a field its topic lacks is written: a re-sync of unchanged
+        segments reads their topics and writes nothing (a write costs several times a read, and
+        twice again in a transaction). So ``lastSeenAt`` moves when a sync changed the topic."""
+        stored = {
+            from_item(item)["id"]: item
+            for item in batch_get(
+                self.client, self._table, [topic_key(org_id, topic_id) for topic_id in {t for _, t in duplicates}]
+            )
+        }
         updates: dict[str, dict[str, Any]] = {}
         for draft, topic_id in duplicates:
+            topic = stored.get(topic_id)
+            if topic is None or topic_id in updates or not self._lacks(topic, org_id, connection_id, draft, topic_id):
+                continue  # not written yet (its page is mid-flight), already updated, or nothing to add
             # One update per topic: a transaction may not touch an item twice.
-            updates.setdefault(topic_id, self._enrichment(org_id, connection_id, draft, topic_id, now))
+            updates[topic_id] = self._enrichment(org_id, connection_id, draft, topic_id, now)
         pending = list(updates.values())
         for start in range(0, len(pending), ENRICHMENTS_PER_TRANSACTION):
             chunk = pending[start : start + ENRICHMENTS_PER_TRANSACTION]
@@ -372,15 +430,25 @@ class DynamoTopicRepository(TableRepository):
     # -- reads --------------------------------------------------------------------------------------
 
     def list_for_org(self, org_id: str) -> list[Topic]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": TOPIC_PREFIX_SK}},
-        }
-        return [topic_from_item(item) for item in query_all(self.client, request)]
+        topics: list[Topic] = []
+        for shard in range(TOPIC_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": topic_partition(org_id, shard)},
+                    ":prefix": {"S": TOPIC_SORT_PREFIX},
+                },
+            }
+            topics.extend(topic_from_item(item) for item in query_all(self.client, request))
+        return sorted(topics, key=lambda topic: topic.id)
+
+    def list_page(self, org_id: str, query: TopicQuery) -> TopicListing:
+        page = read_topic_page(self.client, self._table, org_id, query)
+        return TopicListing([topic_from_item(item) for item in page.items], page.next_after, page.total)
 
     def get_many(self, org_id: str, topic_ids: Sequence[str]) -> dict[str, Topic]:
-        keys = [org_item_key(org_id, TOPIC_PREFIX_SK + topic_id) for topic_id in dict.fromkeys(topic_ids)]
+        keys = [topic_key(org_id, topic_id) for topic_id in dict.fromkeys(topic_ids)]
         return {
             topic.id: topic for topic in (topic_from_item(item) for item in batch_get(self.client, self._table, keys))
         }

@@ -1,11 +1,10 @@
 """POST /api/connections: create a connection (session only; credentials are encrypted with KMS)."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from connections.domain.connection_requests import CreateConnectionRequest
 from connections.domain.idempotency import claim_from_header
 from connections.http.error_mapping import json_response
 from connections.http.resolver import api_handler, build_resolver, current_caller, header, request_body
+from connections.http.routing import Response
 from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 

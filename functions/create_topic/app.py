@@ -1,10 +1,9 @@
 """POST /api/topics: add a topic by hand (classified on insert), e.g. to push it to a platform."""
 
-from aws_lambda_powertools.event_handler import Response
-
 from connections.domain.topic_requests import CreateTopicRequest
 from connections.http.error_mapping import json_response
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
+from connections.http.routing import Response
 from connections.wiring import topic_library
 
 app = build_resolver()

@@ -62,6 +62,19 @@ def test_a_read_function_init_imports_only_what_it_uses(function: str) -> None:
     assert sorted(name for name in NOT_AT_INIT_OF_READS if name in modules) == []
 
 
+API_FUNCTIONS = sorted(
+    path.parent.name for path in (ROOT / "functions").glob("*/app.py") if "build_resolver" in path.read_text()
+)
+
+
+@pytest.mark.parametrize("function", API_FUNCTIONS)
+def test_an_api_function_init_does_without_powertools_event_handler(function: str) -> None:
+    # The package's __init__ loads every Powertools resolver; connections.http.routing does the routing.
+    modules = modules_after_init(function)
+    assert "connections.http.routing" in modules
+    assert sorted(name for name in modules if name.startswith("aws_lambda_powertools.event_handler")) == []
+
+
 def test_the_tracer_patches_botocore_alone() -> None:
     modules = modules_after_init("list_connections")
     assert f"{PATCH_ONLY}.patch" in modules

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from aws_lambda_powertools.event_handler import Response
 
 from connections.domain.errors import (
     Conflict,
@@ -19,6 +16,7 @@ from connections.domain.errors import (
     Unauthenticated,
 )
 from connections.domain.outbound_errors import OutboundError
+from connections.http.routing import Response, to_json
 
 STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidInput, 400),
@@ -44,7 +42,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, separators=(",", ":")),
+        body=to_json(body),
         headers=headers,
     )
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -18,6 +16,7 @@ from connections.http.cross_site_requests import check_cross_site_request
 from connections.http.error_mapping import error_body, json_response, response_for
 from connections.http.request_parsing import parse_body, parse_query, raw_body
 from connections.http.route_access import ROUTE_ACCESS
+from connections.http.routing import HttpResolver, Response
 from connections.observability import logger, metrics, tracer
 from connections.settings import require_settings, settings
 
@@ -29,15 +28,12 @@ ModelT = TypeVar("ModelT", bound="BaseModel")
 _CALLER = "caller"
 
 
-def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+def _authenticate_and_authorize(app: HttpResolver, next_middleware: Callable[[HttpResolver], Any]) -> Any:
     event = app.current_event
-    caller = caller_from_context(event.request_context.authorizer.get_lambda)
+    caller = caller_from_context(event.authorizer_context)
     logger.append_keys(org_id=caller.org_id, auth_type=caller.auth_type.value)
-    headers = {name.lower(): value for name, value in (event.headers or {}).items()}
-    check_cross_site_request(
-        event.request_context.http.method, headers, caller.credential_source, settings().allowed_origins or ()
-    )
-    access = ROUTE_ACCESS.get(event.route_key)
+    check_cross_site_request(event.method, event.headers, caller.credential_source, settings().allowed_origins or ())
+    access = ROUTE_ACCESS.get(event.route_key or "")
     if access is None:  # every deployed route must be in the table; refusing is the safe default
         raise Forbidden("Route is not open to callers")
     access.check(caller)
@@ -49,11 +45,11 @@ def _authenticate_and_authorize(app: APIGatewayHttpResolver, next_middleware: Ne
 API_SETTINGS = ("TABLE_NAME", "ALLOWED_ORIGINS")
 
 
-def build_resolver(*required_settings: str) -> APIGatewayHttpResolver:
+def build_resolver(*required_settings: str) -> HttpResolver:
     """A resolver with the shared middleware and error handlers, built at init once the function's
     settings (API_SETTINGS and ``required_settings``) are checked to be set."""
     require_settings(*API_SETTINGS, *required_settings)
-    app = APIGatewayHttpResolver()
+    app = HttpResolver()
     app.use(middlewares=[_authenticate_and_authorize])
 
     @app.exception_handler(DomainError)
@@ -75,37 +71,37 @@ def build_resolver(*required_settings: str) -> APIGatewayHttpResolver:
     return app
 
 
-def current_caller(app: APIGatewayHttpResolver) -> Caller:
+def current_caller(app: HttpResolver) -> Caller:
     """The authenticated caller of the current request (set by the shared middleware)."""
     caller = app.context.get(_CALLER)
     assert isinstance(caller, Caller), "route ran without the shared middleware"
     return caller
 
 
-def request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+def request_body(app: HttpResolver, model: type[ModelT]) -> ModelT:
     """The current request's JSON body validated against ``model``."""
     event = app.current_event
-    return parse_body(model, raw_body(event.body, bool(event.is_base64_encoded)))
+    return parse_body(model, raw_body(event.body, event.is_base64_encoded))
 
 
-def optional_request_body(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+def optional_request_body(app: HttpResolver, model: type[ModelT]) -> ModelT:
     """Like request_body, but an empty body means the model's defaults."""
     event = app.current_event
-    data = raw_body(event.body, bool(event.is_base64_encoded))
+    data = raw_body(event.body, event.is_base64_encoded)
     return parse_body(model, data) if data.strip() else model()
 
 
-def query_parameters(app: APIGatewayHttpResolver, model: type[ModelT]) -> ModelT:
+def query_parameters(app: HttpResolver, model: type[ModelT]) -> ModelT:
     """The current request's query string validated against ``model``."""
     return parse_query(model, app.current_event.query_string_parameters)
 
 
-def header(app: APIGatewayHttpResolver, name: str) -> str | None:
+def header(app: HttpResolver, name: str) -> str | None:
     """A request header by case-insensitive name."""
-    return app.current_event.headers.get(name)  # Powertools headers are case-insensitive
+    return app.current_event.header(name)
 
 
-def api_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+def api_handler(app: HttpResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda entry point for a resolver: logging context, tracing and metrics around ``resolve``."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)

@@ -146,3 +146,45 @@ def test_a_run_after_a_failed_one_inserts_the_segments_of_its_failed_page(
     # Every one of the 250 segments is new to the library: none is taken for a topic never written.
     assert (final["status"], final["successCount"], final["duplicateCount"]) == ("completed", 250, 0)
     assert library["total"] == 250
+
+
+class AnotherWriterFirst:
+    """A real DynamoDB client that lets another writer ingest ``rival`` just before this writer's first
+    transaction: the keys this writer read as free are claimed by the time it writes."""
+
+    def __init__(self, table_name: str, rival: list[TopicDraft]) -> None:
+        self._client = boto3.client("dynamodb")
+        self._table_name = table_name
+        self._rival: list[TopicDraft] | None = rival
+        self.rival_ids: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+        if name != "transact_write_items":
+            return real
+
+        def call(**kwargs: Any) -> Any:
+            if self._rival is not None:
+                rival, self._rival = self._rival, None
+                outcomes = DynamoTopicRepository(self._table_name).ingest(
+                    ORG, TopicSource.SYNC, "conn_1", rival, "run_b#1", NOW
+                )
+                self.rival_ids = [outcome.topic_id for outcome in outcomes]
+            return real(**kwargs)
+
+        return call
+
+
+def test_drafts_whose_keys_another_writer_claimed_meanwhile_become_its_duplicates(aws: LocalResources) -> None:
+    page = drafts(10)
+    client = AnotherWriterFirst(aws.table_name, [page[2], page[7]])
+
+    outcomes = DynamoTopicRepository(aws.table_name, client).ingest(
+        ORG, TopicSource.SYNC, "conn_1", page, "run_a#1", NOW
+    )
+
+    kinds = [outcome.kind for outcome in outcomes]
+    assert kinds == [IngestKind.DUPLICATE if n in (2, 7) else IngestKind.INSERTED for n in range(10)]
+    assert [outcomes[2].topic_id, outcomes[7].topic_id] == client.rival_ids
+    topics = [item for item in stored_items(aws) if item["sk"]["S"].startswith(TOPIC_PREFIX_SK)]
+    assert len(topics) == 10

@@ -34,9 +34,9 @@ from connections.adapters.dynamodb.keys import (
 )
 from connections.adapters.dynamodb.table_client import (
     TableRepository,
+    Transaction,
     batch_get,
     batch_put,
-    cancellation_codes,
     condition_failed,
     is_transaction_cancelled,
     query_all,
@@ -254,31 +254,28 @@ class DynamoTopicRepository(TableRepository):
             chunk = self._next_chunk(connection_id, drafts, pending)
             pending = pending[len(chunk) :]
             ids = {index: new_id(TOPIC_PREFIX) for index in chunk}
-            actions, owners = [], []
+            # Each part is named for its draft, so a cancellation says which drafts lost a key.
+            transaction, draft_of_part = Transaction(), {}
             for index in chunk:
                 draft = drafts[index]
-                for key in (_name_key(org_id, draft), _external_key(org_id, connection_id, draft)):
+                claims = {"name": _name_key(org_id, draft), "external id": _external_key(org_id, connection_id, draft)}
+                for kind, key in claims.items():
                     if key is not None:
                         item = key | to_item({"topicId": ids[index], "insertedBy": writer})
-                        actions.append(self._put_new(item))
-                        owners.append(index)
+                        transaction.add(f"{kind} of draft {index}", self._put_new(item))
+                        draft_of_part[f"{kind} of draft {index}"] = index
                 topic = topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
-                actions.append(self._put_new(topic))
-                owners.append(index)
+                transaction.add(f"topic of draft {index}", self._put_new(topic))
+                draft_of_part[f"topic of draft {index}"] = index
             # The shards' topic counts move in the same transaction: the listing's total stays exact.
             for shard, added in Counter(topic_shard(topic_id) for topic_id in ids.values()).items():
-                actions.append(self._count_update(org_id, shard, added))
-                owners.append(-1)
+                transaction.add(f"count of shard {shard}", self._count_update(org_id, shard, added))
             try:
-                retry_transaction_conflicts(partial(self.client.transact_write_items, TransactItems=actions))
+                transaction.write(self.client)
             except ClientError as error:
                 if not is_transaction_cancelled(error):
                     raise
-                losers = {
-                    owners[position]
-                    for position, code in enumerate(cancellation_codes(error))
-                    if code == "ConditionalCheckFailed"
-                }
+                losers = {draft_of_part[name] for name in transaction.refused(error) if name in draft_of_part}
                 if not losers:
                     raise
                 # Someone else claimed these keys meanwhile: they are duplicates; retry the rest.

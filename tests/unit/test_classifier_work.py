@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from connections.adapters.classifier import audience_rules, field_evidence, normalisation
+from connections.adapters.classifier import audience_rules, field_evidence, normalisation, rule_based
 from connections.adapters.classifier.audience_rules import PARTIAL_PHRASE_SCORE, PHRASE_RULES, PHRASE_SCORE, RuleHit
 from connections.adapters.classifier.normalisation import analyse_words, fold, word_text
 from connections.adapters.classifier.rule_based import RuleBasedClassifier
 from connections.adapters.classifier.token_index import ANCESTOR_CREDIT, TokenIndex
 from connections.adapters.classifier.vocabulary import B2B_PATTERNS
-from connections.domain.classification import CLASSIFIED_TEXT_BUDGET
+from connections.domain.classification import CLASSIFIED_TEXT_BUDGET, ClassifiableItem
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,8 @@ WORD_PIECES = (
     "fans ", "a ", "1 ", "25 ", "executives ", "b2b ", "c suite ", "employees ", "smb ", "gen z ", "generation x ",
     "baby boomers ", "expecting parents ", "pregnant ", "households with kids ", "software developers ", "coders ",
     "luxury shoppers ", "middle aged ", "young adults ", "industry ", "business owners ", "x", "s ", "mover",
+    "premovers ", "expectant moms ", "cxo ", "genz ", "families with children ", "presence of kids ", "dads to be ",
+    "game engineers ", "boomers ", "web programmers ", "newly moved ", "just moved ", "senior management ",
 )  # fmt: skip
 FOLDED_PIECES = (
     "household income ", "hhi ", "$", "100k", "-", "150k", "25", "34", "ages ", "adults ", "# ", "#", "children ",
@@ -83,6 +85,21 @@ def test_the_gated_passes_find_what_the_plain_patterns_find(classifier: RuleBase
     contexts = [re.compile(pattern) for pattern, _, _ in audience_rules.RANGE_CONTEXTS]
     for text in _texts(5_000, seed=4, pieces=FOLDED_PIECES):
         assert bool(rules._any_context.search(text)) == any(context.search(text) for context in contexts), text
+        # The substring test in front of the context pass never skips a text that names a context.
+        if rules._any_context.search(text):
+            assert any(mark in text for mark in audience_rules._RANGE_CONTEXT_MARKS), text
+
+
+def test_every_phrase_starts_at_one_of_the_first_words(classifier: RuleBasedClassifier) -> None:
+    # The set test in front of the phrase pass: whatever the rest of the text, a phrase match begins with a
+    # word of PHRASE_FIRST_WORDS (texts of every piece, so every rule matches somewhere).
+    rules = classifier._engine.rules
+    found_rules = set()
+    for text in _texts(5_000, seed=12, pieces=WORD_PIECES):
+        for match in rules._phrases.finditer(word_text(text)):
+            found_rules.add(match.lastgroup)
+            assert match.group(0).split()[0] in audience_rules.PHRASE_FIRST_WORDS, match.group(0)
+    assert found_rules == set(rules._phrase_nodes)
 
 
 def _phrase_hits_the_long_way(rules: Any, words: str) -> set[tuple[str, float]]:
@@ -323,6 +340,88 @@ def test_a_field_read_again_is_read_as_the_first_time(classifier: RuleBasedClass
         for text in texts:
             if text.strip():
                 assert reader.read(name, text) == reader.read(name, text) == reader._read(name, text), text
+
+
+def test_fields_that_differ_only_in_numbers_share_their_evidence(classifier: RuleBasedClassifier) -> None:
+    reader = classifier._engine.fields
+    first, second = reader.read("name", "ACME - Golf Fans #12"), reader.read("name", "acme golf fans #13")
+    assert first is second and first.serial > 0
+    # Numbers that a rule reads still tell texts apart.
+    assert reader.read("name", "HHI $50K-$75K") is not reader.read("name", "HHI $100K-$150K")
+    assert reader.read("name", "Adults 25-29").rule_hits != reader.read("name", "Adults 30-34").rule_hits
+    # A rewrite with a number in it is applied before the numbers are set aside.
+    assert reader.read("name", "Formula 1 Fans").index_words != reader.read("name", "Formula 2 Fans").index_words
+
+
+def _answer_the_long_way(classifier: RuleBasedClassifier, item: ClassifiableItem) -> Any:
+    """The answer as first computed: every field read afresh, every word match scored and ranked."""
+    engine = classifier._engine
+    fields = [engine.fields._read(name, text) for name, text in rule_based._field_texts(item)]
+    exact = next((field.exact_node for field in fields if field.exact_node is not None), None)
+    if exact is not None:
+        return exact.unique_id, 1.0
+    topic_key, title_words, known_title_words, rule_hits = rule_based._merged(fields)
+    hint, _ = rule_based._word_leaders(engine, topic_key)
+    query, heads, _, _ = topic_key
+    explained = known_title_words / title_words if title_words else 1.0
+    certainty = 1.0 - rule_based.UNKNOWN_WORD_PENALTY * (1.0 - explained)
+    factor = (
+        rule_based.UNHINTED_TIER_FACTOR
+        if hint is None
+        else {tier: 1.0 if tier == hint else rule_based.CONFLICTING_TIER_FACTOR for tier in rule_based.TIER1_PREFERENCE}
+    )
+    candidates = list(rule_hits)
+    for node, tier1, score, weight in engine.index.scores(dict(query), dict.fromkeys(heads, 1.4)):
+        capped = min(score, rule_based.TOPIC_SCORE_CAP)
+        candidates.append((capped * rule_based._EVIDENCE_BY_WEIGHT[weight] * certainty * factor[tier1], node))
+    if not candidates:
+        return None
+    top = max(score for score, _ in candidates) - 1e-6
+    best = min(
+        (rule_based._Candidate(node, score) for score, node in candidates if score >= top),
+        key=lambda candidate: candidate.rank(hint),
+    )
+    return (best.node.unique_id, round(min(best.score, 1.0), 3)) if best.score >= rule_based.MIN_CONFIDENCE else None
+
+
+def test_kept_answers_are_what_the_long_way_gives() -> None:
+    # Answers are kept by field evidence and word matches by what the fields add up to; neither may change
+    # an answer. Items of labelled names with vendor prefixes, ids and keywords repeat both.
+    classifier = RuleBasedClassifier()
+    rng = random.Random(13)
+    names = [*(piece.strip() for piece in WORD_PIECES), "Golf Enthusiasts", "In-Market > Autos > SUVs", "Pet Lovers"]
+    for number in range(3_000):
+        name = " ".join(rng.sample(names, k=rng.randint(1, 3)))
+        item = ClassifiableItem(
+            name=f"{rng.choice(('', 'ACME - ', 'Quanta | '))}{name} #{number}",
+            keywords=tuple(rng.sample(name.split(), k=min(2, len(name.split())))),
+            description=rng.choice((None, "Modeled audience.", "Adults 25-34 who golf.")),
+        )
+        answer = classifier.classify(item)
+        assert (None if answer is None else (answer.iab_code, answer.confidence)) == _answer_the_long_way(
+            classifier, item
+        ), item
+
+
+def test_items_that_read_alike_are_scored_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    classifier = RuleBasedClassifier()
+    index = classifier._engine.index
+    calls: list[int] = []
+    real_scores = index.scores
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_scores(*args, **kwargs)
+
+    monkeypatch.setattr(index, "scores", counted)
+    answers = {
+        classifier.classify(ClassifiableItem(name=f"{prefix}Golf Enthusiasts #{number}", keywords=keywords))
+        for number in range(200)
+        for prefix, keywords in (("", ()), ("ACME - ", ("golf",)), ("Quanta | ", ("Golf", "golf")))
+    }
+    # The unknown vendor words lower the confidence, not the node.
+    assert len(answers) == 2 and len({answer.iab_code for answer in answers if answer}) == 1
+    assert len(calls) == 1  # one word match for 600 items: the same words, cues and head word
 
 
 def test_kept_fields_and_words_stay_bounded(classifier: RuleBasedClassifier, monkeypatch: pytest.MonkeyPatch) -> None:

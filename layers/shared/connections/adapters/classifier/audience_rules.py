@@ -117,6 +117,22 @@ PHRASE_RULES: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ),
 )
 
+# The first word of every alternative of every phrase rule: a text holding none of them (most texts) has
+# no phrase match, which a set test in C tells without the pattern pass (tests check the two agree).
+PHRASE_FIRST_WORDS: Final = frozenset(
+    """new recent newly just likely pre future premover premovers household households presence family families
+    expectant expecting parent parents mom moms mother mothers dad dads pregnant pregnancy young luxury
+    software web app mobile game programmer programmers coder coders csuite cxo cxos executive executives
+    senior seniors millennial millennials gen generation genx geny genz genalpha generationx generationy
+    generationz generationalpha zoomer zoomers baby boomer boomers middle""".split()
+)
+# The words of the range contexts, as substrings: a text holding none of them names no range (a vendor's
+# "#1042", "Q3", "2026"), which substring tests in C tell faster than the context pattern's pass.
+_RANGE_CONTEXT_MARKS: Final = (
+    "inc", "worth", "nw", "wealth", "assets", "val", "hv", "payment", "residence", "lor", "year",
+    "children", "kids", "adults", "size", "people", "persons", "individuals", "hhi", "earn", "salar",
+)  # fmt: skip
+
 # Every phrase rule's every alternative starts at a word that starts with a letter ("\\b" then a letter).
 # Said once in front of them all, this lets the phrase pass skip every other position of the word text
 # (digits, blanks, the inside of words) with one cheap test instead of trying each rule's alternatives
@@ -231,7 +247,18 @@ class AudienceRules:
 
     def hits(self, folded: str, words: str) -> list[RuleHit]:
         """Every rule that fires on the text, given as ``fold`` output and as ``word_text`` output."""
-        found = self._numeric_hits(folded) if _DIGIT.search(folded) else []
+        return [*self.numeric_hits(folded), *self.phrase_hits(words)]
+
+    def numeric_hits(self, folded: str) -> list[RuleHit]:
+        """The range, age and company-size rules, which read the ``fold`` output (symbols and numbers)."""
+        return self._numeric_hits(folded) if _DIGIT.search(folded) else []
+
+    def phrase_hits(self, words: str) -> list[RuleHit]:
+        """The phrase rules, which read the ``word_text`` output and no digit (so a text reads the same
+        with its numbers written as any other numbers)."""
+        found: list[RuleHit] = []
+        if PHRASE_FIRST_WORDS.isdisjoint(words.split()):
+            return found
         topic_words: _TopicWordCounts | None = None
         # The best score of each rule that matched, in the order rules first matched: a rule matching again
         # adds nothing but its score, and once it has PHRASE_SCORE nothing at all.
@@ -304,7 +331,7 @@ class AudienceRules:
         return None
 
     def _ranges(self, folded: str) -> list[RuleHit]:
-        if not self._any_context.search(folded):
+        if not any(mark in folded for mark in _RANGE_CONTEXT_MARKS) or not self._any_context.search(folded):
             return []
         for pattern, parent, money in self._contexts:
             if pattern.search(folded):

@@ -10,8 +10,9 @@ classifies the same catalogue on every run.
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from connections.adapters.classifier.audience_rules import AudienceRules
@@ -50,6 +51,21 @@ _KEPT_TEXTS: Final = 8_192
 _KEPT_WORDS: Final = 50_000
 
 
+# index words, head word, cues, activity people, title words, known ones, phrase hits, b2b (FieldEvidence)
+_WordsSay = tuple[
+    tuple[tuple[str, float], ...],
+    str | None,
+    tuple[str, ...],
+    int,
+    int,
+    int,
+    tuple[tuple[float, TaxonomyNode], ...],
+    bool,
+]
+_HAS_DIGIT: Final = re.compile(r"[0-9]")
+# A word of digits only (``words_of`` leaves words between single blanks).
+_NUMBER_WORD: Final = re.compile(r"(?<![a-z0-9])[0-9]+(?![a-z0-9])")
+
 # cue, canonical topic words, known ones, their index forms, the last known one's form (FieldReader.word)
 _WordInfo = tuple[str | None, int, int, tuple[str, ...], str | None]
 
@@ -61,13 +77,13 @@ class FieldEvidence:
     name: str
     weight: float
     # Index words (``TokenIndex.resolve`` forms) with the weight of the strongest segment they appear in,
-    # in order of first appearance.
+    # sorted.
     index_words: tuple[tuple[str, float], ...]
     # The head word of a title field: the last word the index knows in its last segment. An audience name
     # ends in what its people are ("Urban Apartment *Renters*", "Pet *Groomer* Customers"); the words
     # before it narrow it down.
     head_word: str | None
-    # The tier-1 cue of each cue word, in order of appearance.
+    # The tier-1 cue of each cue word, sorted.
     cues: tuple[str, ...]
     # Words naming people by an activity the taxonomy knows only as the activity ("Bakers" -> baking,
     # "Scrapbookers" -> scrapbooking): such an audience is that activity's, an interest, though less
@@ -81,6 +97,10 @@ class FieldEvidence:
     b2b: bool
     # The node a title field names by its full tier path ("Interest > Sports > Golf"), if any.
     exact_node: TaxonomyNode | None
+    # The same for every field that reads the same ("ACME Golf Fans #12" and "#13" do): texts that differ
+    # only in what no rule or word reads share their evidence, so an item of such fields is decided once
+    # (``RuleBasedClassifier``). Not part of what the evidence says, so not compared.
+    serial: int = field(default=0, compare=False)
 
 
 def evidence_for_weight(weight: float) -> float:
@@ -103,6 +123,11 @@ class FieldReader:
         self._paths = paths
         self._texts: dict[tuple[str, str], FieldEvidence] = {}
         self._words: dict[str, _WordInfo] = {}
+        self._said: dict[tuple[str, str, tuple[tuple[float, str], ...]], _WordsSay] = {}
+        # Evidence by what it says, so that equal evidence is one object with one serial.
+        self._distinct: dict[FieldEvidence, FieldEvidence] = {}
+        # Never reused, also after ``_distinct`` is emptied: a serial always stands for one evidence.
+        self._serials = itertools.count(1)
 
     def read(self, name: str, text: str) -> FieldEvidence:
         """The evidence of field ``name`` (a FIELD_WEIGHTS key) holding ``text``."""
@@ -138,15 +163,64 @@ class FieldReader:
         return info
 
     def _read(self, name: str, text: str) -> FieldEvidence:
-        weight = FIELD_WEIGHTS[name]
-        is_title = name in TITLE_FIELDS
         folded = fold(text)
         words = words_of(folded)
+        segments = _segments(folded, words)
+        if _HAS_DIGIT.search(words):
+            # Numbers are read by the numeric rules from ``folded`` only; to the words and phrases every
+            # number is alike, so "Golf Fans #12" and "#13" share what their words say.
+            words = _NUMBER_WORD.sub("0", words)
+            segments = tuple((weight, _NUMBER_WORD.sub("0", segment)) for weight, segment in segments)
+        key = (name, words, segments)
+        said = self._said.get(key) if len(text) <= CLASSIFIED_TEXT_BUDGET else None
+        if said is None:
+            said = self._words_say(name, words, segments)
+            if len(text) <= CLASSIFIED_TEXT_BUDGET:
+                if len(self._said) >= _KEPT_TEXTS:
+                    self._said.clear()
+                self._said[key] = said
+        index_words, head_word, cues, activity_people, title_words, known_title_words, phrase_hits, b2b = said
+        weight = FIELD_WEIGHTS[name]
+        exact_node = None
+        if name in TITLE_FIELDS and (">" in folded or "|" in folded):
+            path = path_key(folded)
+            # A lone word ("Pets") is a topic to score, not a path.
+            exact_node = self._paths.get(path) if ">" in path else None
+        numeric = self._rules.numeric_hits(folded)
+        if numeric:
+            evidence = evidence_for_weight(weight)
+            rule_hits = (*((hit.score * evidence, hit.node) for hit in numeric), *phrase_hits)
+        else:
+            rule_hits = phrase_hits
+        read = FieldEvidence(
+            name=name,
+            weight=weight,
+            index_words=index_words,
+            head_word=head_word,
+            cues=cues,
+            activity_people=activity_people,
+            title_words=title_words,
+            known_title_words=known_title_words,
+            rule_hits=rule_hits,
+            b2b=b2b,
+            exact_node=exact_node,
+        )
+        distinct = self._distinct.get(read)
+        if distinct is None:
+            if len(self._distinct) >= _KEPT_TEXTS:
+                self._distinct.clear()
+            distinct = self._distinct[read] = replace(read, serial=next(self._serials))
+        return distinct
+
+    def _words_say(self, name: str, words: str, segments: tuple[tuple[float, str], ...]) -> _WordsSay:
+        """What a field's words and phrases say (all of its evidence but its numbers and exact path)."""
+        weight = FIELD_WEIGHTS[name]
+        is_title = name in TITLE_FIELDS
         index_words: dict[str, float] = {}
         cues: list[str] = []
         title_words = known_title_words = activity_people = 0
         head_word = None
-        for segment_weight, segment in _segments(folded, words):
+        for segment_weight, segment in segments:
             head_word = None
             word_weight = weight * segment_weight
             for raw in segment.split():
@@ -164,23 +238,17 @@ class FieldReader:
                 if head is not None:
                     head_word = head
         evidence = evidence_for_weight(weight)
-        exact_node = None
-        if is_title and (">" in folded or "|" in folded):
-            key = path_key(folded)
-            # A lone word ("Pets") is a topic to score, not a path.
-            exact_node = self._paths.get(key) if ">" in key else None
-        return FieldEvidence(
-            name=name,
-            weight=weight,
-            index_words=tuple(index_words.items()),
-            head_word=head_word if is_title else None,
-            cues=tuple(cues),
-            activity_people=activity_people,
-            title_words=title_words,
-            known_title_words=known_title_words,
-            rule_hits=tuple((hit.score * evidence, hit.node) for hit in self._rules.hits(folded, words)),
-            b2b=B2B_MARKERS.search(words) is not None,
-            exact_node=exact_node,
+        return (
+            # Sorted: an item's answer does not depend on the order of its words, and "golf; fans" then
+            # reads as the same evidence as "fans; golf".
+            tuple(sorted(index_words.items())),
+            head_word if is_title else None,
+            tuple(sorted(cues)),
+            activity_people,
+            title_words,
+            known_title_words,
+            tuple((hit.score * evidence, hit.node) for hit in self._rules.phrase_hits(words)),
+            B2B_MARKERS.search(words) is not None,
         )
 
 

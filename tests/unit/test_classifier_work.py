@@ -64,6 +64,12 @@ def test_ascii_words_are_split_as_the_pattern_splits_them() -> None:
         assert text.translate(normalisation._NON_WORD_ASCII).split() == expected, repr(text)
 
 
+def test_the_acronym_test_skips_no_text_the_acronym_pattern_matches() -> None:
+    for text in _texts(5_000, seed=14, pieces=("I", "T", ".", "IT", "I.T.", " ", "a", "Intenders", "-", "t", "i")):
+        if normalisation._IT_ACRONYM.search(text):
+            assert "IT" in text or "I.T" in text, text
+
+
 def test_word_text_without_rewrites_is_the_words_joined() -> None:
     # The set test that skips the rewrite loop must not skip a text that has a rewrite in it.
     for text in _texts(3_000, seed=2, pieces=(*WORD_PIECES, "hh ", "home owner ", "stay at home mom ", "toyota ")):
@@ -88,6 +94,21 @@ def test_the_gated_passes_find_what_the_plain_patterns_find(classifier: RuleBase
         # The substring test in front of the context pass never skips a text that names a context.
         if rules._any_context.search(text):
             assert any(mark in text for mark in audience_rules._RANGE_CONTEXT_MARKS), text
+
+
+def test_every_business_marker_starts_at_one_of_the_first_words() -> None:
+    pieces = (
+        *WORD_PIECES, "business to business ", "itdms ", "firmographics ", "company revenue ", "job titles ",
+        "enterprises ", "procurement ", "purchasing managers ", "small businesses ", "technographic ", "tdm ",
+    )  # fmt: skip
+    found: set[str] = set()
+    for text in _texts(5_000, seed=15, pieces=pieces):
+        for match in field_evidence.B2B_MARKERS.finditer(word_text(text)):
+            assert match.group(0).split()[0] in field_evidence.B2B_FIRST_WORDS, match.group(0)
+            found.add(match.group(0).split()[0])
+    # The texts held every kind of marker.
+    assert found >= {"b2b", "executives", "industry", "procurement", "firmographics", "business", "company"}
+    assert found >= {"job", "small", "purchasing", "enterprises", "decisionmaker", "technographic", "csuite"}
 
 
 def test_every_phrase_starts_at_one_of_the_first_words(classifier: RuleBasedClassifier) -> None:
@@ -431,8 +452,9 @@ def test_kept_fields_and_words_stay_bounded(classifier: RuleBasedClassifier, mon
     for number in range(1_000):
         reader.read("name", f"vendor{number} golf fans")
     reader.read("name", "golf " * 100)  # longer than the classifier is ever given: read, not kept
-    assert len(reader._texts) <= 50 and len(reader._words) <= 80
-    assert all(len(text) <= CLASSIFIED_TEXT_BUDGET for _, text in reader._texts)
+    assert all(len(texts) <= 50 for texts in reader._texts.values()) and len(reader._words) <= 80
+    assert len(reader._said) <= 50 and len(reader._said_serials) <= 50 and len(reader._distinct) <= 50
+    assert all(len(text) <= CLASSIFIED_TEXT_BUDGET for texts in reader._texts.values() for text in texts)
 
 
 def _rewritten_the_long_way(words: list[str]) -> list[str]:

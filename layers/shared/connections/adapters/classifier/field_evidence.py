@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Final
 
 from connections.adapters.classifier.audience_rules import AudienceRules
@@ -37,6 +37,13 @@ PARENT_SEGMENT_WEIGHT: Final = 0.7
 
 # Every marker starts at a word that starts with a letter; saying so once skips the other positions fast.
 B2B_MARKERS = re.compile(r"\b(?=[a-z])(?:" + "|".join(B2B_PATTERNS) + ")")
+# The first word of every marker: a text holding none of them (most texts) has no marker, which a set test
+# in C tells without the pattern pass (tests check the two agree).
+B2B_FIRST_WORDS: Final = frozenset(
+    """b2b business decisionmaker itdm itdms bdm bdms tdm tdms csuite cxo cxos executive executives firmographic
+    firmographics technographic technographics company employee employees headcount job industry smb smbs small
+    enterprise enterprises professionals procurement purchasing""".split()
+)
 # Just the separator: "\s*[>|]\s*" tried from every blank of a long run of blanks scanned the rest of the
 # run each time (quadratic). The blanks it also took never counted, as every reader of the parts drops
 # blanks at their edges (``words_of``, ``path_key``), so the parts read the same.
@@ -121,26 +128,32 @@ class FieldReader:
         self._index = index
         self._rules = rules
         self._paths = paths
-        self._texts: dict[tuple[str, str], FieldEvidence] = {}
+        # Texts read, per field: names are distinct from item to item, and must not push out the
+        # descriptions, categories and keywords that repeat.
+        self._texts: dict[str, dict[str, FieldEvidence]] = {name: {} for name in FIELD_WEIGHTS}
         self._words: dict[str, _WordInfo] = {}
-        self._said: dict[tuple[str, str, tuple[tuple[float, str], ...]], _WordsSay] = {}
-        # Evidence by what it says, so that equal evidence is one object with one serial.
-        self._distinct: dict[FieldEvidence, FieldEvidence] = {}
-        # Never reused, also after ``_distinct`` is emptied: a serial always stands for one evidence.
+        # What the words of a field say (``_words_say``) by field and word text, with the serial of what
+        # they say: texts of other words that say the same ("ACME Golf Fans", "Quanta Golf Fans") share one.
+        self._said: dict[tuple[str, str, tuple[tuple[float, str], ...]], tuple[_WordsSay, int]] = {}
+        self._said_serials: dict[_WordsSay, int] = {}
+        # Evidence by the serial of what its words say, its exact node and its numeric rule hits, so that
+        # equal evidence is one object with one serial.
+        self._distinct: dict[tuple[object, ...], FieldEvidence] = {}
+        # Never reused, also after a table is emptied: a serial always stands for one meaning.
         self._serials = itertools.count(1)
 
     def read(self, name: str, text: str) -> FieldEvidence:
         """The evidence of field ``name`` (a FIELD_WEIGHTS key) holding ``text``."""
         if len(text) > CLASSIFIED_TEXT_BUDGET:
             return self._read(name, text)
-        key = (name, text)
-        evidence = self._texts.get(key)
+        texts = self._texts[name]
+        evidence = texts.get(text)
         if evidence is None:
             evidence = self._read(name, text)
-            if len(self._texts) >= _KEPT_TEXTS:
+            if len(texts) >= _KEPT_TEXTS:
                 # Segment names are endless; a warm process must not grow without bound.
-                self._texts.clear()
-            self._texts[key] = evidence
+                texts.clear()
+            texts[text] = evidence
         return evidence
 
     def word(self, word: str) -> _WordInfo:
@@ -172,14 +185,20 @@ class FieldReader:
             words = _NUMBER_WORD.sub("0", words)
             segments = tuple((weight, _NUMBER_WORD.sub("0", segment)) for weight, segment in segments)
         key = (name, words, segments)
-        said = self._said.get(key) if len(text) <= CLASSIFIED_TEXT_BUDGET else None
-        if said is None:
+        kept = self._said.get(key) if len(text) <= CLASSIFIED_TEXT_BUDGET else None
+        if kept is None:
             said = self._words_say(name, words, segments)
+            serial = self._said_serials.get(said)
+            if serial is None:
+                if len(self._said_serials) >= _KEPT_TEXTS:
+                    self._said_serials.clear()
+                serial = self._said_serials[said] = next(self._serials)
+            kept = said, serial
             if len(text) <= CLASSIFIED_TEXT_BUDGET:
                 if len(self._said) >= _KEPT_TEXTS:
                     self._said.clear()
-                self._said[key] = said
-        index_words, head_word, cues, activity_people, title_words, known_title_words, phrase_hits, b2b = said
+                self._said[key] = kept
+        said, said_serial = kept
         weight = FIELD_WEIGHTS[name]
         exact_node = None
         if name in TITLE_FIELDS and (">" in folded or "|" in folded):
@@ -187,12 +206,22 @@ class FieldReader:
             # A lone word ("Pets") is a topic to score, not a path.
             exact_node = self._paths.get(path) if ">" in path else None
         numeric = self._rules.numeric_hits(folded)
+        distinct_key = (
+            name,
+            said_serial,
+            exact_node and exact_node.unique_id,
+            *((hit.node.unique_id, hit.score) for hit in numeric),
+        )
+        distinct = self._distinct.get(distinct_key)
+        if distinct is not None:
+            return distinct
+        index_words, head_word, cues, activity_people, title_words, known_title_words, phrase_hits, b2b = said
         if numeric:
             evidence = evidence_for_weight(weight)
             rule_hits = (*((hit.score * evidence, hit.node) for hit in numeric), *phrase_hits)
         else:
             rule_hits = phrase_hits
-        read = FieldEvidence(
+        distinct = FieldEvidence(
             name=name,
             weight=weight,
             index_words=index_words,
@@ -204,12 +233,11 @@ class FieldReader:
             rule_hits=rule_hits,
             b2b=b2b,
             exact_node=exact_node,
+            serial=next(self._serials),
         )
-        distinct = self._distinct.get(read)
-        if distinct is None:
-            if len(self._distinct) >= _KEPT_TEXTS:
-                self._distinct.clear()
-            distinct = self._distinct[read] = replace(read, serial=next(self._serials))
+        if len(self._distinct) >= _KEPT_TEXTS:
+            self._distinct.clear()
+        self._distinct[distinct_key] = distinct
         return distinct
 
     def _words_say(self, name: str, words: str, segments: tuple[tuple[float, str], ...]) -> _WordsSay:
@@ -248,7 +276,7 @@ class FieldReader:
             title_words,
             known_title_words,
             tuple((hit.score * evidence, hit.node) for hit in self._rules.phrase_hits(words)),
-            B2B_MARKERS.search(words) is not None,
+            not B2B_FIRST_WORDS.isdisjoint(words.split()) and B2B_MARKERS.search(words) is not None,
         )
 
 

@@ -73,7 +73,8 @@ def fold(text: str) -> str:
     if " " not in text and not text.islower() and not text.isupper():
         # A slug without blanks ("HomeImprovement_DIY") has its words only in its capitals.
         text = _CAMEL_CASE.sub(" ", text)
-    if "I" in text and not text.isupper():
+    if ("IT" in text or "I.T" in text) and not text.isupper():
+        # Substring tests in C first: the acronym is an "I" then a "T", with at most a dot between.
         text = _IT_ACRONYM.sub(" itech ", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)

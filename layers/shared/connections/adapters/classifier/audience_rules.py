@@ -132,6 +132,8 @@ _RANGE_CONTEXT_MARKS: Final = (
     "inc", "worth", "nw", "wealth", "assets", "val", "hv", "payment", "residence", "lor", "year",
     "children", "kids", "adults", "size", "people", "persons", "individuals", "hhi", "earn", "salar",
 )  # fmt: skip
+# The same as one pass in C (literal alternatives: linear).
+_RANGE_CONTEXT_MARK = re.compile("|".join(_RANGE_CONTEXT_MARKS))
 
 # Every phrase rule's every alternative starts at a word that starts with a letter ("\\b" then a letter).
 # Said once in front of them all, this lets the phrase pass skip every other position of the word text
@@ -331,7 +333,7 @@ class AudienceRules:
         return None
 
     def _ranges(self, folded: str) -> list[RuleHit]:
-        if not any(mark in folded for mark in _RANGE_CONTEXT_MARKS) or not self._any_context.search(folded):
+        if not _RANGE_CONTEXT_MARK.search(folded) or not self._any_context.search(folded):
             return []
         for pattern, parent, money in self._contexts:
             if pattern.search(folded):

@@ -218,7 +218,8 @@ def _fields(reader: FieldReader, item: ClassifiableItem) -> list[FieldEvidence]:
 
 
 def _merged(fields: list[FieldEvidence]) -> _Merged:
-    """What the word match of an item reads of its fields, in one hashable value (``_best_match``)."""
+    """What the word match of an item reads of its fields: the topic key ``_word_leaders`` scores, apart
+    from what only scales or joins its answer (title words, known ones, rule hits)."""
     # Index word -> the weight of the strongest field (and path segment) it appears in.
     query: dict[str, float] = {}
     cue_weight = dict.fromkeys(TIER1_PREFERENCE, 0.0)

@@ -182,8 +182,13 @@ class FieldReader:
         if _HAS_DIGIT.search(words):
             # Numbers are read by the numeric rules from ``folded`` only; to the words and phrases every
             # number is alike, so "Golf Fans #12" and "#13" share what their words say.
+            whole = len(segments) == 1 and segments[0][1] is words
             words = _NUMBER_WORD.sub("0", words)
-            segments = tuple((weight, _NUMBER_WORD.sub("0", segment)) for weight, segment in segments)
+            segments = (
+                ((1.0, words),)
+                if whole
+                else tuple((weight, _NUMBER_WORD.sub("0", segment)) for weight, segment in segments)
+            )
         key = (name, words, segments)
         kept = self._said.get(key) if len(text) <= CLASSIFIED_TEXT_BUDGET else None
         if kept is None:

@@ -139,9 +139,10 @@ def test_new_topics_cost_a_bounded_number_of_write_units(aws: LocalResources) ->
         topics.ingest(ORG, TopicSource.SYNC, "conn_1", page(300), "run_a#1", NOW)
 
     # Each topic is under 1 KB (1 unit written bare); inserted in a transaction (2x) with its name and
-    # external-id claims (2x each), its TopicsByConnection entry and a share of its shard's count.
+    # external-id claims (2x each), its TopicsByConnection entry (1): 7; and a share of the shard
+    # counts, one or two per transaction since topics go in shard order (eight would be 0.5 more).
     assert max(usage.sizes.values()) < 1024
-    assert usage.write_units() / 300 <= 8
+    assert 7 < usage.write_units() / 300 <= 7.2
 
 
 def test_a_page_of_1000_spreads_its_writes_over_partitions(aws: LocalResources) -> None:

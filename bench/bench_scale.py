@@ -172,6 +172,26 @@ class WriteCost:
     legacy_max_per_partition: int
     calls_new: Counter[str]
     calls_duplicate: Counter[str]
+    breakdown: dict[str, float]  # units per new item, by what was written
+    duplicate_items_read: int
+
+
+WRITE_KINDS = {"TOPIC#": "topic", "TNAME#": "name claim", "TEXT#": "external-id claim", "COUNT": "shard counts"}
+
+
+def units_by_kind(usage: Any) -> dict[str, float]:
+    """A page's write units per item, by what was written (topic, claims, counts, GSI entries)."""
+    from tests.support.dynamodb_usage import item_bytes, write_units
+
+    units: Counter[str] = Counter()
+    for write in usage.writes:
+        key = (write.key["pk"]["S"], write.key["sk"]["S"])
+        kind = next(name for prefix, name in WRITE_KINDS.items() if key[1].startswith(prefix))
+        size = item_bytes(write.item) if write.item is not None else usage.sizes.get(key, 0)
+        units[kind] += (2 if write.transactional else 1) * write_units(size)
+        if key in usage.index_entries and write.kind != "Delete":
+            units["TopicsByConnection entry"] += write_units(usage.index_entries[key])
+    return {kind: total / PAGE_ITEMS for kind, total in units.items()}
 
 
 def measure_write_cost() -> WriteCost:
@@ -247,6 +267,8 @@ def measure_write_cost() -> WriteCost:
         legacy_max_per_partition=legacy_writes,
         calls_new=new.calls,
         calls_duplicate=again.calls,
+        breakdown=units_by_kind(new),
+        duplicate_items_read=again.items_read,
     )
 
 
@@ -330,19 +352,29 @@ def render(
             f"| Bare write (`batch_write_item`, {cost.topic_bytes:.0f} B topic items on average) "
             f"| {cost.bare_units:.2f} | 1.00 |",
             f"| New topic, now | {cost.new_units:.2f} | {cost.new_units / cost.bare_units:.2f} |",
+            *(
+                f"| - of which {kind} | {units:.2f} | {units / cost.bare_units:.2f} |"
+                for kind, units in sorted(cost.breakdown.items(), key=lambda entry: -entry[1])
+            ),
             f"| New topic, before (modelled) | {cost.legacy_new_units:.2f} "
             f"| {cost.legacy_new_units / cost.bare_units:.2f} |",
             f"| Unchanged duplicate, now | {cost.duplicate_units:.2f} | {cost.duplicate_units / cost.bare_units:.2f} |",
             f"| Unchanged duplicate, before (modelled) | {cost.legacy_duplicate_units:.2f} "
             f"| {cost.legacy_duplicate_units / cost.bare_units:.2f} |",
             "",
-            f"DynamoDB calls: new page {calls(cost.calls_new)}; re-sync {calls(cost.calls_duplicate)}.",
+            f"DynamoDB calls: new page {calls(cost.calls_new)}; re-sync {calls(cost.calls_duplicate)} "
+            f"({cost.duplicate_items_read:,} items read: the external-id claims alone).",
             "",
             "- New topic, now: the topic, its name claim and its external-id claim in one transaction (2x",
-            "  each), its TopicsByConnection entry, and a share of the shard counts updated in the same",
-            "  transactions. Before (modelled on the same items): the same transaction without the index",
-            "  entry and the counts. Unchanged duplicate before: every duplicate was updated (`lastSeenAt`)",
-            "  in a transaction of enrichments, 2x its item's units; now it is read and not written.",
+            "  each), its TopicsByConnection entry (1), and the shard counts: a page's new topics go into",
+            "  transactions in shard order, so each transaction carries one or two count updates (2x each),",
+            "  not one per shard. The transaction's floor is 7 (three items at 2x and the index entry); without",
+            "  transactions it would be 4 (four items at DynamoDB's minimum of 1), so 2x the bare write is out",
+            "  of reach with two uniqueness claims and an index entry (docs/STORAGE.md). Before (modelled on the",
+            "  same items): the same transaction without the index entry and the counts.",
+            "- Unchanged duplicate: its external-id claim lists the fields its topic has, so the re-sync reads",
+            "  that claim (a small item) and writes nothing. Before (modelled): every duplicate was updated",
+            "  (`lastSeenAt`) in a transaction of enrichments, 2x its item's units.",
             "",
             f"Writes to one partition key for the page: **{cost.max_per_partition:,}** at most now "
             f"({cost.writes:,} writes over {cost.partitions} partition keys: 8 topic shards, 8 claim shards), "

@@ -188,3 +188,78 @@ def test_drafts_whose_keys_another_writer_claimed_meanwhile_become_its_duplicate
     assert [outcomes[2].topic_id, outcomes[7].topic_id] == client.rival_ids
     topics = [item for item in stored_items(aws) if item["sk"]["S"].startswith(TOPIC_PREFIX_SK)]
     assert len(topics) == 10
+    assert counted_total(aws) == 10  # the rival's two counted once, by the rival's transaction
+
+
+def counted_total(resources: LocalResources) -> int:
+    """The listing's total: the sum of the shards' topic counts."""
+    return sum(int(item["topicCount"]["N"]) for item in stored_items(resources) if item["sk"]["S"] == "COUNT")
+
+
+def topic_names(resources: LocalResources) -> list[str]:
+    return sorted(item["name"]["S"] for item in stored_items(resources) if item["sk"]["S"].startswith(TOPIC_PREFIX_SK))
+
+
+class Crash(Exception):
+    """A Lambda dying mid-page (not a DynamoDB error: nothing retries it)."""
+
+
+class CrashesAtTransaction:
+    """A real DynamoDB client that dies on its ``crash_at``-th TransactWriteItems, before sending it."""
+
+    def __init__(self, crash_at: int) -> None:
+        self._client = boto3.client("dynamodb")
+        self._crash_at = crash_at
+        self.transactions = 0
+
+    def __getattr__(self, name: str) -> Any:
+        real = getattr(self._client, name)
+        if name != "transact_write_items":
+            return real
+
+        def call(**kwargs: Any) -> Any:
+            self.transactions += 1
+            if self.transactions == self._crash_at:
+                raise Crash
+            return real(**kwargs)
+
+        return call
+
+
+def test_a_page_crashing_between_transactions_keeps_whole_topics_and_exact_counts(aws: LocalResources) -> None:
+    page = drafts(200)
+    with pytest.raises(Crash):
+        DynamoTopicRepository(aws.table_name, CrashesAtTransaction(3)).ingest(
+            ORG, TopicSource.SYNC, "conn_1", page, "run_a#1", NOW
+        )
+    written = topic_names(aws)
+    claimed = [item["sk"]["S"] for item in stored_items(aws) if item["sk"]["S"].startswith(("TNAME#", "TEXT#"))]
+    counted_after_crash = counted_total(aws)
+
+    retried = DynamoTopicRepository(aws.table_name).ingest(ORG, TopicSource.SYNC, "conn_1", page, "run_a#1", NOW)
+
+    # Two transactions went in whole (topics with their claims and their shards' counts), the third never.
+    assert 0 < len(written) < 200
+    assert len(claimed) == 2 * len(written) and counted_after_crash == len(written)
+    # The retried page counts its own earlier inserts as inserted, and the total counts each topic once.
+    assert [outcome.kind for outcome in retried] == [IngestKind.INSERTED] * 200
+    assert topic_names(aws) == sorted(draft.name for draft in page)
+    assert counted_total(aws) == 200
+
+
+def test_after_a_crashed_page_another_writer_inserts_the_rest_and_counts_stay_exact(aws: LocalResources) -> None:
+    page = drafts(200)
+    with pytest.raises(Crash):
+        DynamoTopicRepository(aws.table_name, CrashesAtTransaction(2)).ingest(
+            ORG, TopicSource.SYNC, "conn_1", page, "run_a#1", NOW
+        )
+    written = len(topic_names(aws))
+    counted_after_crash = counted_total(aws)
+
+    outcomes = DynamoTopicRepository(aws.table_name).ingest(ORG, TopicSource.SYNC, "conn_1", page, "run_b#1", NOW)
+
+    assert counted_after_crash == written > 0
+    kinds = [outcome.kind for outcome in outcomes]
+    assert (kinds.count(IngestKind.DUPLICATE), kinds.count(IngestKind.INSERTED)) == (written, 200 - written)
+    assert topic_names(aws) == sorted(draft.name for draft in page)
+    assert counted_total(aws) == 200

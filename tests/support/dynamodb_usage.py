@@ -10,6 +10,7 @@ as items: what Query examined (ScannedCount), BatchGetItem and GetItem returned.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -64,6 +65,7 @@ class Usage:
 
     calls: Counter[str] = field(default_factory=Counter)
     items_read: int = 0
+    keys_read: set[tuple[str, str]] = field(default_factory=set)  # (pk, sk) asked for by BatchGetItem/GetItem
     writes: list[Write] = field(default_factory=list)
     sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (pk, sk) -> item size after the block
     index_entries: dict[tuple[str, str], int] = field(default_factory=dict)  # (pk, sk) -> GSI entry bytes
@@ -126,6 +128,14 @@ def _items_read(operation: str, response: dict[str, Any]) -> int:
     return 0
 
 
+def _keys_asked(operation: str, params: dict[str, Any]) -> set[tuple[str, str]]:
+    if operation == "BatchGetItem":
+        return {(key["pk"]["S"], key["sk"]["S"]) for table in params["RequestItems"].values() for key in table["Keys"]}
+    if operation == "GetItem":
+        return {(params["Key"]["pk"]["S"], params["Key"]["sk"]["S"])}
+    return set()
+
+
 @contextmanager
 def dynamodb_usage(table_name: str, index_attributes: dict[str, list[str]] | None = None) -> Iterator[Usage]:
     """Count the DynamoDB work of the block (every client: the hook is on botocore's BaseClient).
@@ -138,12 +148,16 @@ def dynamodb_usage(table_name: str, index_attributes: dict[str, list[str]] | Non
 
     usage = Usage()
     original = BaseClient.__dict__["_make_api_call"]
+    counted = threading.Lock()  # reads of one page go out from several threads at once
 
     def counting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         response = original(client, operation_name, api_params)
-        if client.meta.service_model.service_id == "DynamoDB":
+        if client.meta.service_model.service_id != "DynamoDB":
+            return response
+        with counted:
             usage.calls[operation_name] += 1
             usage.items_read += _items_read(operation_name, response)
+            usage.keys_read |= _keys_asked(operation_name, api_params)
             with suppress(KeyError):  # a write to another table shape: not ours to count
                 usage.writes.extend(_writes(operation_name, api_params))
         return response

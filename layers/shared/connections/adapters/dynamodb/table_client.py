@@ -6,6 +6,7 @@ import functools
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any, TypeVar
 
@@ -170,21 +171,39 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(1.0, 0.05 * 2**attempt)))  # noqa: S311 - jitter, not crypto
 
 
+# Reads of one page go out at once: the chunks of a BatchGetItem are independent, non-transactional
+# calls on the shared (thread-safe) client, so their round trips overlap instead of adding up.
+READ_THREADS = 4
+
+
+@cache
+def _read_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="dynamodb-read")
+
+
 def batch_get(client: Any, table: str, keys: list[dict[str, Any]], attempts: int = 8) -> list[dict[str, Any]]:
-    """Every item that exists among ``keys``, retrying UnprocessedKeys with backoff (consistent reads)."""
+    """Every item that exists among ``keys``, retrying UnprocessedKeys with backoff (consistent reads).
+
+    Keys go in chunks of 100 (BatchGetItem's limit), up to ``READ_THREADS`` chunks at a time."""
+    chunks = [keys[start : start + BATCH_GET_LIMIT] for start in range(0, len(keys), BATCH_GET_LIMIT)]
+    read = functools.partial(_batch_get_chunk, client, table, attempts=attempts)
+    if len(chunks) <= 1:
+        return [item for chunk in chunks for item in read(chunk)]
+    return [item for found in _read_pool().map(read, chunks) for item in found]
+
+
+def _batch_get_chunk(client: Any, table: str, keys: list[dict[str, Any]], attempts: int) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        request: dict[str, Any] = {table: {"Keys": keys[start : start + BATCH_GET_LIMIT], "ConsistentRead": True}}
-        for attempt in range(attempts):
-            response = client.batch_get_item(RequestItems=request)
-            found.extend(response.get("Responses", {}).get(table, []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            _backoff(attempt)
-        else:  # DynamoDB returns unprocessed keys when it throttles
-            raise StorageThrottled("The database is busy; retry in a moment")
-    return found
+    request: dict[str, Any] = {table: {"Keys": keys, "ConsistentRead": True}}
+    for attempt in range(attempts):
+        response = client.batch_get_item(RequestItems=request)
+        found.extend(response.get("Responses", {}).get(table, []))
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+        _backoff(attempt)
+    # DynamoDB returns unprocessed keys when it throttles
+    raise StorageThrottled("The database is busy; retry in a moment")
 
 
 def batch_put(client: Any, table: str, items: list[dict[str, Any]], attempts: int = 8) -> None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -55,6 +56,39 @@ MAX_TRANSACTION_BYTES = 4 * 1024 * 1024 - 64 * 1024  # some room for the request
 KEY_ITEM_BYTES = 2 * 1024  # a key item: its key (at most ~450 bytes of text) and the topic id it points at
 ENRICHMENTS_PER_TRANSACTION = 100
 _MAX_KEY_TEXT = 400
+
+# An external-id claim's ``topicFields``: which of these its topic is known to have, one bit each (the bits
+# are stored: append names, never reorder). A sync only fills fields a topic lacks, and a topic never
+# loses one, so an item whose fields are all listed on its claim has nothing to write to its topic.
+CLAIM_FIELDS = "topicFields"
+ENRICHABLE_FIELDS = (
+    "description",
+    "keywords",
+    "category",
+    "taxonomyPath",
+    "audienceSize",
+    "cpm",
+    "classification",
+    "connectionId",
+    "externalId",
+    TOPICS_BY_CONNECTION_KEY,
+)
+_FIELD_BITS = {name: 1 << position for position, name in enumerate(ENRICHABLE_FIELDS)}
+
+
+def _field_mask(names: Iterable[str]) -> int:
+    """The bits of the enrichable fields among ``names`` (attribute names of an item or an update)."""
+    return sum(_FIELD_BITS[name] for name in set(names) if name in _FIELD_BITS)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A duplicate whose topic is read: it may fill fields, and its external-id claim may list them."""
+
+    draft: TopicDraft
+    topic_id: str
+    claim: Key | None  # the external-id claim that matched it (None: matched by name, or lost a race)
+    claim_fields: int  # what that claim lists now
 
 
 def _key_text(value: str) -> str:
@@ -176,22 +210,29 @@ class DynamoTopicRepository(TableRepository):
         enrich_duplicates: bool = True,
     ) -> list[IngestOutcome]:
         outcomes: dict[int, IngestOutcome] = {}
-        existing = self._existing_keys(org_id, connection_id, drafts)
+        existing = self._existing_claims(org_id, connection_id, drafts)
         new_indexes: list[int] = []
-        unlinked: set[int] = set()  # duplicates found by name whose external id has no key item yet
+        unlinked: set[int] = set()  # duplicates found by name whose external id has no claim yet
         rewrite: dict[int, str] = {}  # drafts this writer claimed before a crash: topic item may be missing
+        # Duplicates whose claim does not show that their topic has their fields: their topics are read
+        # (with the external-id claim to update, if that is what matched, and the fields it lists).
+        to_read: dict[int, tuple[Key | None, int]] = {}
         for index, draft in enumerate(drafts):
-            hit = self._hit(existing, org_id, connection_id, draft)
-            if hit is None:
+            claim, by_external = self._hit(existing, org_id, connection_id, draft)
+            if claim is None:
                 new_indexes.append(index)
-            elif hit["insertedBy"] == writer:
-                outcomes[index] = IngestOutcome(IngestKind.INSERTED, hit["topicId"])
-                rewrite[index] = hit["topicId"]
+            elif claim["insertedBy"] == writer:
+                outcomes[index] = IngestOutcome(IngestKind.INSERTED, claim["topicId"])
+                if not (by_external and CLAIM_FIELDS in claim):  # else written with its topic, in one transaction
+                    rewrite[index] = claim["topicId"]
             else:
-                outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, hit["topicId"])
-                external = _external_key(org_id, connection_id, draft)
-                if external is not None and external["sk"]["S"] not in existing:
+                outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, claim["topicId"])
+                if _external_key(org_id, connection_id, draft) is not None and not by_external:
                     unlinked.add(index)
+                needed = _field_mask(self._enriching_fields(org_id, connection_id, draft, claim["topicId"]))
+                listed = int(claim.get(CLAIM_FIELDS, 0)) if by_external else 0
+                if not by_external or needed & ~listed:
+                    to_read[index] = (_external_key(org_id, connection_id, draft) if by_external else None, listed)
 
         claimed = self._insert_new(org_id, source, connection_id, drafts, new_indexes, writer, now, outcomes)
         # Keys claimed before topics went in with their keys could point at a topic never written.
@@ -206,34 +247,50 @@ class DynamoTopicRepository(TableRepository):
         for index, topic_id in claimed.items():
             outcomes[index] = IngestOutcome(IngestKind.INSERTED, topic_id)
         if enrich_duplicates:
-            duplicates = [index for index, outcome in outcomes.items() if outcome.kind is IngestKind.DUPLICATE]
-            self._enrich_all(
-                org_id, connection_id, [(drafts[index], outcomes[index].topic_id) for index in duplicates], now
-            )
-            for index in duplicates:
-                if index in unlinked:
-                    self._link_external(org_id, connection_id, drafts[index], outcomes[index].topic_id)
+            # Drafts that lost a race in _insert_new are duplicates found now: their topics are read too.
+            lost = [i for i in new_indexes if i not in claimed and outcomes[i].kind is IngestKind.DUPLICATE]
+            candidates = [
+                _Candidate(drafts[index], outcomes[index].topic_id, *to_read.get(index, (None, 0)))
+                for index in [*to_read, *lost]
+            ]
+            known = self._enrich_all(org_id, connection_id, candidates, now)
+            for index in sorted(unlinked):
+                topic_id = outcomes[index].topic_id
+                self._link_external(org_id, connection_id, drafts[index], topic_id, known.get(topic_id))
         return [outcomes[index] for index in range(len(drafts))]
 
-    def _existing_keys(
+    def _existing_claims(
         self, org_id: str, connection_id: str | None, drafts: Sequence[TopicDraft]
     ) -> dict[str, dict[str, Any]]:
-        keys: dict[str, dict[str, Any]] = {}
+        """The claims of the drafts' external ids, then of the names of drafts no external id matched:
+        a re-sync, where every item is matched by external id, reads no name claim."""
+        externals = {
+            key["sk"]["S"]: key
+            for key in (_external_key(org_id, connection_id, draft) for draft in drafts)
+            if key is not None
+        }
+        found = self._read_claims(list(externals.values()))
+        names: dict[str, Key] = {}
         for draft in drafts:
-            for key in (_name_key(org_id, draft), _external_key(org_id, connection_id, draft)):
-                if key is not None:
-                    keys[key["sk"]["S"]] = key
-        items = batch_get(self.client, self._table, list(keys.values()))
+            external = _external_key(org_id, connection_id, draft)
+            if external is None or external["sk"]["S"] not in found:
+                key = _name_key(org_id, draft)
+                names[key["sk"]["S"]] = key
+        return found | self._read_claims(list(names.values()))
+
+    def _read_claims(self, keys: list[Key]) -> dict[str, dict[str, Any]]:
+        items = batch_get(self.client, self._table, list(keys))
         return {item["sk"]["S"]: from_item(item) for item in items}
 
     @staticmethod
     def _hit(
         existing: dict[str, dict[str, Any]], org_id: str, connection_id: str | None, draft: TopicDraft
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The claim that makes ``draft`` a duplicate (None if new), and whether it is its external id's."""
         external = _external_key(org_id, connection_id, draft)
         if external is not None and external["sk"]["S"] in existing:
-            return existing[external["sk"]["S"]]
-        return existing.get(_name_key(org_id, draft)["sk"]["S"])
+            return existing[external["sk"]["S"]], True
+        return existing.get(_name_key(org_id, draft)["sk"]["S"]), False
 
     def _insert_new(
         self,
@@ -249,26 +306,33 @@ class DynamoTopicRepository(TableRepository):
         """Insert new drafts, each topic in the same transaction as the claims of its name and external-id
         keys; losers of a race become duplicates. Returns the inserted topic ids by draft index."""
         inserted: dict[int, str] = {}
-        pending = list(indexes)
+        ids = {index: new_id(TOPIC_PREFIX) for index in indexes}
+        # Drafts go in shard order: a transaction then holds the topics of one or two shards and carries
+        # one or two count updates (2 write units each), not one for each of the 8 shards.
+        pending = sorted(indexes, key=lambda index: (topic_shard(ids[index]), index))
         while pending:
-            chunk = self._next_chunk(connection_id, drafts, pending)
+            chunk = self._next_chunk(connection_id, drafts, pending, ids)
             pending = pending[len(chunk) :]
-            ids = {index: new_id(TOPIC_PREFIX) for index in chunk}
             # Each part is named for its draft, so a cancellation says which drafts lost a key.
             transaction, draft_of_part = Transaction(), {}
             for index in chunk:
                 draft = drafts[index]
-                claims = {"name": _name_key(org_id, draft), "external id": _external_key(org_id, connection_id, draft)}
-                for kind, key in claims.items():
+                topic = topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
+                claims = {
+                    "name": (_name_key(org_id, draft), {}),
+                    # The external-id claim says which fields its topic has: a re-sync of the item reads
+                    # this claim only, not the topic, unless the item brings a field not listed.
+                    "external id": (_external_key(org_id, connection_id, draft), {CLAIM_FIELDS: _field_mask(topic)}),
+                }
+                for kind, (key, extra) in claims.items():
                     if key is not None:
-                        item = key | to_item({"topicId": ids[index], "insertedBy": writer})
+                        item = key | to_item({"topicId": ids[index], "insertedBy": writer} | extra)
                         transaction.add(f"{kind} of draft {index}", self._put_new(item))
                         draft_of_part[f"{kind} of draft {index}"] = index
-                topic = topic_item(org_id, source, connection_id, draft, ids[index], writer, now)
                 transaction.add(f"topic of draft {index}", self._put_new(topic))
                 draft_of_part[f"topic of draft {index}"] = index
             # The shards' topic counts move in the same transaction: the listing's total stays exact.
-            for shard, added in Counter(topic_shard(topic_id) for topic_id in ids.values()).items():
+            for shard, added in Counter(topic_shard(ids[index]) for index in chunk).items():
                 transaction.add(f"count of shard {shard}", self._count_update(org_id, shard, added))
             try:
                 transaction.write(self.client)
@@ -279,17 +343,17 @@ class DynamoTopicRepository(TableRepository):
                 if not losers:
                     raise
                 # Someone else claimed these keys meanwhile: they are duplicates; retry the rest.
-                found = self._existing_keys(org_id, connection_id, [drafts[index] for index in losers])
+                found = self._existing_claims(org_id, connection_id, [drafts[index] for index in losers])
                 retry = [index for index in chunk if index not in losers]
                 for index in losers:
-                    hit = self._hit(found, org_id, connection_id, drafts[index])
-                    if hit is None:  # claimed and released again: try once more as new
+                    claim, _ = self._hit(found, org_id, connection_id, drafts[index])
+                    if claim is None:  # claimed and released again: try once more as new
                         retry.append(index)
                     else:
-                        outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, hit["topicId"])
+                        outcomes[index] = IngestOutcome(IngestKind.DUPLICATE, claim["topicId"])
                 pending = retry + pending
                 continue
-            inserted.update(ids)
+            inserted.update({index: ids[index] for index in chunk})
         return inserted
 
     def _count_update(self, org_id: str, shard: int, added: int) -> dict[str, Any]:
@@ -306,19 +370,24 @@ class DynamoTopicRepository(TableRepository):
         return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
     @staticmethod
-    def _next_chunk(connection_id: str | None, drafts: Sequence[TopicDraft], pending: list[int]) -> list[int]:
-        """The longest head of ``pending`` whose topics and keys fit in one transaction (at least one)."""
+    def _next_chunk(
+        connection_id: str | None, drafts: Sequence[TopicDraft], pending: list[int], ids: dict[int, str]
+    ) -> list[int]:
+        """The longest head of ``pending`` whose topics, keys and count updates fit in one transaction
+        (at least one draft)."""
         chunk: list[int] = []
+        shards: set[int] = set()
         items = size = 0
         for index in pending:
             draft = drafts[index]
             keys = 2 if connection_id and draft.external_id else 1
+            grown_shards = shards | {topic_shard(ids[index])}
             grown_items, grown_size = items + keys + 1, size + keys * KEY_ITEM_BYTES + draft.stored_bytes()
-            # Room is kept for one count update per shard.
-            if chunk and (grown_items > MAX_TRANSACTION_ITEMS - TOPIC_SHARDS or grown_size > MAX_TRANSACTION_BYTES):
+            too_many = grown_items + len(grown_shards) > MAX_TRANSACTION_ITEMS
+            if chunk and (too_many or grown_size > MAX_TRANSACTION_BYTES):
                 break
             chunk.append(index)
-            items, size = grown_items, grown_size
+            shards, items, size = grown_shards, grown_items, grown_size
         return chunk
 
     def _missing_topics(self, org_id: str, rewrite: dict[int, str]) -> dict[int, str]:
@@ -343,11 +412,6 @@ class DynamoTopicRepository(TableRepository):
             }
         return fields
 
-    def _lacks(
-        self, item: dict[str, Any], org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str
-    ) -> bool:
-        return any(name not in item for name in self._enriching_fields(org_id, connection_id, draft, topic_id))
-
     def _enrichment(
         self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, now: str
     ) -> dict[str, Any]:
@@ -367,57 +431,112 @@ class DynamoTopicRepository(TableRepository):
             update["ExpressionAttributeNames"] = names
         return update
 
+    def _claim_fields_update(self, claim: Key, topic_id: str, mask: int) -> dict[str, Any]:
+        """Record on an external-id claim which fields its topic has (only while it claims that topic)."""
+        return {
+            "TableName": self._table,
+            "Key": claim,
+            "UpdateExpression": f"SET {CLAIM_FIELDS} = :fields",
+            "ConditionExpression": "topicId = :topic",
+            "ExpressionAttributeValues": {":fields": {"N": str(mask)}, ":topic": {"S": topic_id}},
+        }
+
     def _enrich_all(
-        self, org_id: str, connection_id: str | None, duplicates: list[tuple[TopicDraft, str]], now: str
-    ) -> None:
+        self, org_id: str, connection_id: str | None, candidates: list[_Candidate], now: str
+    ) -> dict[str, int]:
         """Enrich duplicates in transactions of up to 100 updates (one round trip per 100, not per item).
 
-        Only a duplicate that brings a field its topic lacks is written: a re-sync of unchanged
-        segments reads their topics and writes nothing (a write costs several times a read, and
-        twice again in a transaction). So ``lastSeenAt`` moves when a sync changed the topic."""
+        Only a duplicate that brings a field its topic lacks writes its topic: a re-sync of unchanged
+        segments writes nothing (a write costs several times a read, and twice again in a
+        transaction), so ``lastSeenAt`` moves when a sync changed the topic. An external-id claim
+        gets the topic's fields in the same transaction, so the next re-sync of an unchanged item
+        reads the claim alone. Returns, per topic written or found complete, the fields it is known
+        to have."""
+        if not candidates:
+            return {}
         stored = {
             from_item(item)["id"]: item
             for item in batch_get(
-                self.client, self._table, [topic_key(org_id, topic_id) for topic_id in {t for _, t in duplicates}]
+                self.client,
+                self._table,
+                [topic_key(org_id, topic_id) for topic_id in dict.fromkeys(c.topic_id for c in candidates)],
             )
         }
-        updates: dict[str, dict[str, Any]] = {}
-        for draft, topic_id in duplicates:
-            topic = stored.get(topic_id)
-            if topic is None or topic_id in updates or not self._lacks(topic, org_id, connection_id, draft, topic_id):
-                continue  # not written yet (its page is mid-flight), already updated, or nothing to add
-            # One update per topic: a transaction may not touch an item twice.
-            updates[topic_id] = self._enrichment(org_id, connection_id, draft, topic_id, now)
-        pending = list(updates.values())
-        for start in range(0, len(pending), ENRICHMENTS_PER_TRANSACTION):
-            chunk = pending[start : start + ENRICHMENTS_PER_TRANSACTION]
-            try:
-                retry_transaction_conflicts(
-                    partial(self.client.transact_write_items, TransactItems=[{"Update": update} for update in chunk])
+        groups: dict[str, list[dict[str, Any]]] = {}  # per topic: its update (if any) and its claims' updates
+        known: dict[str, int] = {}
+        for candidate in candidates:
+            topic = stored.get(candidate.topic_id)
+            if topic is None:
+                continue  # not written yet (its page is mid-flight)
+            if candidate.topic_id not in known:
+                fields = self._enriching_fields(org_id, connection_id, candidate.draft, candidate.topic_id)
+                group = groups.setdefault(candidate.topic_id, [])
+                known[candidate.topic_id] = _field_mask(topic) | _field_mask(fields)
+                # One update per topic: a transaction may not touch an item twice.
+                if any(name not in topic for name in fields):
+                    group.append(self._enrichment(org_id, connection_id, candidate.draft, candidate.topic_id, now))
+            claim = candidate.claim
+            if claim is not None and known[candidate.topic_id] != int(candidate.claim_fields):
+                groups[candidate.topic_id].append(
+                    self._claim_fields_update(claim, candidate.topic_id, known[candidate.topic_id])
                 )
-            except ClientError as error:
-                if not is_transaction_cancelled(error):
-                    raise
-                # Some topic item is not written yet (its page is mid-flight): enrich the rest one by one.
-                for update in chunk:
-                    self._enrich_one(update)
+        chunk: list[list[dict[str, Any]]] = []
+        for group in [group for group in groups.values() if group]:
+            if sum(map(len, chunk)) + len(group) > ENRICHMENTS_PER_TRANSACTION:
+                self._write_groups(chunk, known)
+                chunk = []
+            chunk.append(group[:ENRICHMENTS_PER_TRANSACTION])
+        self._write_groups(chunk, known)
+        return known
 
-    def _enrich_one(self, update: dict[str, Any]) -> None:
+    def _write_groups(self, groups: list[list[dict[str, Any]]], known: dict[str, int]) -> None:
+        """Write topic updates with their claims' updates in one transaction; if it is cancelled (a
+        topic not written yet, its page mid-flight), each group alone: its topic, then its claims."""
+        if not groups:
+            return
+        updates = [update for group in groups for update in group]
+        try:
+            retry_transaction_conflicts(
+                partial(self.client.transact_write_items, TransactItems=[{"Update": update} for update in updates])
+            )
+            return
+        except ClientError as error:
+            if not is_transaction_cancelled(error):
+                raise
+        for group in groups:
+            topic_updates = [update for update in group if update["Key"]["sk"]["S"].startswith(TOPIC_SORT_PREFIX)]
+            if topic_updates and not self._update_one(topic_updates[0]):
+                topic_id = topic_updates[0]["Key"]["sk"]["S"][len(TOPIC_SORT_PREFIX) :]
+                known.pop(topic_id, None)
+                continue  # the claims must not list fields their topic did not get
+            for update in group:
+                if update not in topic_updates:
+                    self._update_one(update)
+
+    def _update_one(self, update: dict[str, Any]) -> bool:
         try:
             self.client.update_item(**update)
         except ClientError as error:
             if not condition_failed(error):
                 raise
+            return False
+        return True
 
-    def _link_external(self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str) -> None:
-        """A duplicate found by name: remember its external id too, so a later rename still deduplicates."""
+    def _link_external(
+        self, org_id: str, connection_id: str | None, draft: TopicDraft, topic_id: str, fields: int | None
+    ) -> None:
+        """A duplicate found by name: remember its external id too, so a later rename still deduplicates.
+        The claim lists its topic's fields only when this ingest saw (or wrote) them on the topic."""
         external = _external_key(org_id, connection_id, draft)
         if external is None:
             return
+        values: dict[str, Any] = {"topicId": topic_id, "insertedBy": "enrich"}
+        if fields is not None:
+            values[CLAIM_FIELDS] = fields
         try:
             self.client.put_item(
                 TableName=self._table,
-                Item=external | to_item({"topicId": topic_id, "insertedBy": "enrich"}),
+                Item=external | to_item(values),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:

@@ -50,6 +50,8 @@ CONFIG_VALUES: dict[str, Any] = {
     "headers": {"X-Team": "ads"},
     "api_key_header": "X-Api-Key",
     "provider_id": "provider-1",
+    "brand_id": "dav2delvrai",
+    "parent_element_id": "acme-auto",
 }
 LOGINS: dict[Platform, list[dict[str, str]]] = {
     Platform.LIVERAMP: [
@@ -57,7 +59,14 @@ LOGINS: dict[Platform, list[dict[str, str]]] = {
         {"client_id": "client", "client_secret": "client-secret-1"},
         {"client_id": "client", "client_secret": "client-secret-1", "org_id": "org-1"},
     ],
-    Platform.TRADEDESK: [{"api_key": "ttd-api-key-1"}, {"login": "me", "password": "secret-password"}],
+    Platform.TRADEDESK: [
+        {"api_key": "ttd-api-key-1"},
+        {"login": "me", "password": "secret-password"},
+        {"api_key": "ttd-api-key-1", "provider_id": "p1"},
+        {"api_key": "ttd-api-key-1", "provider_id": "provider-1", "brand_id": "dav2delvrai"},
+        {"api_key": "ttd-api-key-1", "provider_id": "not an id"},
+        {"provider_id": "provider-1"},
+    ],
     Platform.INDEXEXCHANGE: [{"username": "me", "key": "ix-api-key-1"}],
 }
 CUSTOM_LOGINS: dict[str, list[dict[str, str]]] = {

@@ -199,9 +199,23 @@ def sample_bodies() -> Iterator[tuple[str, dict[str, Any]]]:
 SAMPLES = list(sample_bodies())
 
 
+def provider_id_only_in_credentials(sample: dict[str, Any]) -> bool:
+    """A pushing Trade Desk body whose provider id is in credentials only: the service takes it, the
+    schema (which states only the config form, see the comment there) does not. Stricter, never looser."""
+    return (
+        sample["platform"] == "tradedesk"
+        and sample["direction"] != "inbound"
+        and "provider_id" not in sample["config"]
+        and "provider_id" in (sample.get("credentials") or {})
+    )
+
+
 @pytest.mark.parametrize(("label", "sample"), SAMPLES, ids=[label for label, _ in SAMPLES])
 def test_the_schema_and_the_service_agree_on_a_create_body(label: str, sample: dict[str, Any]) -> None:
-    assert schema_accepts(sample) == service_accepts(sample), label
+    if provider_id_only_in_credentials(sample):
+        assert not schema_accepts(sample), label
+    else:
+        assert schema_accepts(sample) == service_accepts(sample), label
 
 
 def test_the_samples_hold_accepted_and_refused_bodies_of_every_platform_and_direction() -> None:

@@ -27,13 +27,19 @@ from urllib.parse import parse_qs
 
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
 
+# The Trade Desk's strict fake has its own module; its names stay importable from here.
+from tests.fakes.tradedesk import (  # noqa: F401
+    TTD_AUTH_PATH,
+    TTD_ELEMENTS_PATH,
+    TTD_LISTING_PATH,
+    TTD_QUERY_PATH,
+    TTD_RATES_PATH,
+    TradeDeskFake,
+    tradedesk_fake,
+)
+
 LIVERAMP_TOKEN_PATH = "/authn/v1/oauth2/token"
 LIVERAMP_SEGMENTS_PATH = "/data-marketplace/seller-api/v1/segments"
-TTD_AUTH_PATH = "/v3/authentication"
-TTD_QUERY_PATH = "/v3/thirdpartydata/query"
-TTD_ELEMENTS_PATH = "/v3/thirdpartydata"
-TTD_RATES_PATH = "/v3/datarate/batch"
-TTD_LISTING_PATH = "/v3/segments"
 IX_TOKEN_PATH = "/auth/oauth/token"
 IX_SEGMENTS_PATH = "/api/segments"
 CUSTOM_BASE_PATH = "/api"
@@ -211,122 +217,6 @@ class LiveRampFake:
             return FakeResponse.json({"message": "Segment not found"}, 404)
         self.segments[segment_id] |= request.json()
         return FakeResponse.json(self.segments[segment_id])
-
-
-# ---------------------------------------------------------------------------------------- The Trade Desk
-class TradeDeskFake:
-    """``/v3/authentication``, third-party data taxonomy and data-rate endpoints, all checking TTD-Auth."""
-
-    def __init__(self, server: FakeHttpServer, *, login: bool = False, provider_id: str = "acme-data") -> None:
-        self.server = server
-        self.tokens = TokenStore()
-        self.provider_id = provider_id
-        self.api_key = "ttd-longlived-6b5a4c3d2e1f"
-        self.credentials = (
-            {"login": "ttd-user@example.com", "password": "ttd-pass-8h7g6f"} if login else {"api_key": self.api_key}
-        )
-        self.elements: dict[str, dict[str, Any]] = {
-            s["id"]: {
-                "ProviderId": provider_id,
-                "ProviderElementId": s["id"],
-                "DisplayName": s["name"],
-                "Buyable": True,
-                "Description": s["description"],
-            }
-            for s in sample_segments(3, "ttd")
-        }
-        self.rate_batches: list[dict[str, Any]] = []
-        self.refused_rates: set[str] = set()  # ProviderElementIds whose rate lines come back as FailedLines
-        server.route("POST", TTD_AUTH_PATH, self._authenticate)
-        server.route("POST", TTD_QUERY_PATH, self._authorised(self._query))
-        server.route("POST", TTD_ELEMENTS_PATH, self._authorised(self._create))
-        server.route("PUT", TTD_ELEMENTS_PATH, self._authorised(self._update))
-        server.route("POST", TTD_RATES_PATH, self._authorised(self._rates))
-        server.route("GET", TTD_LISTING_PATH, self._authorised(self._listing))
-
-    def outbound_config(self) -> dict[str, Any]:
-        return {"api_base_url": self.server.url + "/v3", "provider_id": self.provider_id, "default_cpm": 1.75}
-
-    def inbound_config(self) -> dict[str, Any]:
-        return {"base_url": self.server.url + TTD_LISTING_PATH, "items_path": "Result", "count_path": "ResultCount"}
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.inbound_config() | self.outbound_config()
-
-    def token_requests(self) -> int:
-        return self.server.count("POST", TTD_AUTH_PATH)
-
-    def _authenticate(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if body.get("Login") != self.credentials.get("login") or body.get("Password") != self.credentials.get(
-            "password"
-        ):
-            return FakeResponse.json({"Message": "Invalid login or password"}, 401)
-        minutes = int(body.get("TokenExpirationInMinutes") or 1440)
-        return FakeResponse.json({"Token": self.tokens.issue(minutes * 60)})
-
-    def _authorised(self, handler: Any) -> Any:
-        def check(request: RecordedRequest) -> FakeResponse:
-            presented = request.header("ttd-auth")
-            if presented != self.credentials.get("api_key") and not self.tokens.valid(presented):
-                return FakeResponse.json({"Message": "Authentication token expired or invalid"}, 401)
-            return handler(request)
-
-        return check
-
-    def _owned(self, body: dict[str, Any]) -> FakeResponse | None:
-        if body.get("ProviderId") != self.provider_id:
-            return FakeResponse.json({"Message": "Not authorized for this data provider"}, 403)
-        return None
-
-    def _query(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if (refused := self._owned(body)) is not None:
-            return refused
-        start, size = int(body.get("PageStartIndex", 0)), int(body.get("PageSize") or 100)
-        listed = list(self.elements.values())
-        return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
-
-    def _create(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if (refused := self._owned(body)) is not None:
-            return refused
-        element_id = body.get("ProviderElementId")
-        if not element_id or not body.get("DisplayName") or "Buyable" not in body:
-            return FakeResponse.json({"Message": "ProviderElementId, DisplayName and Buyable are required"}, 400)
-        if element_id in self.elements:
-            return FakeResponse.json({"Message": f"Element {element_id} already exists"}, 400)
-        self.elements[element_id] = body
-        return FakeResponse.json(body)
-
-    def _update(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if (refused := self._owned(body)) is not None:
-            return refused
-        element = self.elements.get(body.get("ProviderElementId", ""))
-        if element is None:
-            return FakeResponse.json({"Message": "Element not found"}, 404)
-        element.update(body)
-        return FakeResponse.json(element)
-
-    def _rates(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if (refused := self._owned(body)) is not None:
-            return refused
-        self.rate_batches.append(body)
-        failed_lines = [
-            {"ItemNumber": str(number), "ErrorCode": "IncorrectContent", "Message": "CPM is below the provider floor"}
-            for number, rate in enumerate(body.get("DataRates", []))
-            if rate.get("ProviderElementId") in self.refused_rates
-        ]
-        # Like the real API: a 200 that lists the rows it refused.
-        return FakeResponse.json({"BatchId": f"batch-{len(self.rate_batches)}", "FailedLines": failed_lines or None})
-
-    def _listing(self, request: RecordedRequest) -> FakeResponse:
-        listed = list(self.elements.values())
-        start, size = _page_slice(request)
-        return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
 
 
 # ---------------------------------------------------------------------------------------- Index Exchange
@@ -578,13 +468,6 @@ def liveramp_fake(**options: Any) -> Iterator[LiveRampFake]:
     """A running LiveRamp fake (options: expires_in, expired_status, grant='password'|'client_credentials')."""
     with FakeHttpServer() as server:
         yield LiveRampFake(server, **options)
-
-
-@contextmanager
-def tradedesk_fake(**options: Any) -> Iterator[TradeDeskFake]:
-    """A running Trade Desk fake (options: login=True for login + password credentials, provider_id)."""
-    with FakeHttpServer() as server:
-        yield TradeDeskFake(server, **options)
 
 
 @contextmanager

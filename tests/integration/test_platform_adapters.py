@@ -474,33 +474,60 @@ def test_tradedesk_needs_a_provider_id(factory: PlatformClientFactory) -> None:
 
         error = failure(lambda: destination.test(deadline()))
 
-        assert error.message == "The Trade Desk needs config.provider_id (your data provider id)"
+        assert error.message == "The Trade Desk needs provider_id (your data provider id) in credentials or config"
         assert fake.server.requests == []
 
 
-def test_tradedesk_segments_are_created_priced_updated_and_deactivated(factory: PlatformClientFactory) -> None:
+def test_tradedesk_segments_are_created_under_root_priced_and_updated_without_immutable_fields(
+    factory: PlatformClientFactory,
+) -> None:
     with tradedesk_fake() as fake:
         destination = factory.destination("tradedesk", fake.outbound_config(), fake.credentials, "conn_1")
 
         created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        destination.deactivate_segment(created.platform_segment_id, deadline())
+        renamed = SegmentSpec(external_id=SEGMENT.external_id, name="Auto Intenders > Large SUVs", cpm=2.5)
+        destination.update_segment(created.platform_segment_id, renamed, deadline())
 
         assert created.platform_segment_id == "topic_01HZX"
-        element = fake.elements["topic_01HZX"]
-        assert element["DisplayName"] == SEGMENT.name and element["Buyable"] is False
-        assert len(fake.rate_batches) == 2
-        assert fake.rate_batches[0]["DataRates"] == [
-            {
-                "ProviderElementId": "topic_01HZX",
-                "BrandId": "acme-data",
-                "RateLevel": "System",
-                "RateType": "CPM",
-                "CPMRate": {"Amount": 2.25, "CurrencyCode": "USD"},
-            }
+        assert fake.server.requests_to("POST", TTD_ELEMENTS_PATH)[0].json() == {
+            "ProviderId": "acme-data",
+            "ProviderElementId": "topic_01HZX",
+            "ParentElementId": "ROOT",
+            "DisplayName": SEGMENT.name,
+            "Description": SEGMENT.description,
+            "Buyable": True,
+        }
+        # ParentElementId cannot change once created: an update names the element and sends what may change.
+        assert fake.server.requests_to("PUT", TTD_ELEMENTS_PATH)[0].json() == {
+            "ProviderId": "acme-data",
+            "ProviderElementId": "topic_01HZX",
+            "DisplayName": "Auto Intenders > Large SUVs",
+        }
+        assert fake.elements["topic_01HZX"]["ParentElementId"] == "ROOT"
+        assert [batch["DataRates"] for batch in fake.rate_batches] == [
+            [
+                {
+                    "ProviderElementId": "topic_01HZX",
+                    "RateLevel": "System",
+                    "RateType": "CPM",
+                    "CPMRate": {"Amount": amount, "CurrencyCode": "USD"},
+                }
+            ]
+            for amount in (2.25, 2.5)
         ]
-        assert fake.server.count("POST", TTD_ELEMENTS_PATH) == 1
-        assert fake.server.count("PUT", TTD_ELEMENTS_PATH) == 2
+
+
+def test_tradedesk_deactivation_sends_nothing(factory: PlatformClientFactory) -> None:
+    with tradedesk_fake() as fake:
+        destination = factory.destination("tradedesk", fake.outbound_config(), fake.credentials, "conn_1")
+        destination.create_segment(SEGMENT, deadline())
+        fake.server.clear_log()
+
+        # No source documents removing or expiring a third-party data element: only the record changes.
+        destination.deactivate_segment(SEGMENT.external_id, deadline())
+
+        assert fake.server.requests == []
+        assert fake.elements[SEGMENT.external_id]["Buyable"] is True
 
 
 def test_tradedesk_create_of_an_existing_element_updates_it(factory: PlatformClientFactory) -> None:

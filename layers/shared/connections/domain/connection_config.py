@@ -26,6 +26,7 @@ MAX_HEADERS = 20
 MAX_HEADER_VALUE_LENGTH = 1024
 # Dotted paths (items_path, count_path, field_mappings sources): characters, so at most 1 KB in UTF-8.
 MAX_PATH_LENGTH = 256
+MAX_ELEMENT_ID_LENGTH = 512
 # An unknown key is named in the error only this far: the rest of a long key is not echoed.
 _SHOWN_KEY_LENGTH = 64
 
@@ -59,6 +60,7 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$")
 _TEMPLATE_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _LOCATION = re.compile(r"^[A-Za-z]{2}(?:[-_][A-Za-z0-9]{1,8})?$")
 _PROVIDER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_NO_CONTROLS = re.compile(r"[^\x00-\x1f\x7f-\x9f]*")
 _HEADER_VALUE = re.compile(rf"[\t\x20-\x7e]{{0,{MAX_HEADER_VALUE_LENGTH}}}")
 
 AUTH_TYPES = ("bearer", "basic", "api_key", "none")
@@ -130,6 +132,15 @@ def _currency(value: Any) -> str | None:
     return None
 
 
+def _element_id(value: Any) -> str | None:
+    # The Trade Desk's ProviderElementId (a parent is named by its ProviderElementId): at most 512 characters.
+    if not isinstance(value, str) or not value.strip() or not _NO_CONTROLS.fullmatch(value):
+        return "must be a non-empty string without control characters"
+    if len(value) > MAX_ELEMENT_ID_LENGTH:
+        return f"must be at most {MAX_ELEMENT_ID_LENGTH} characters"
+    return None
+
+
 def _field_mappings(value: Any) -> str | None:
     if not isinstance(value, dict):
         return "must be an object mapping external fields to topic fields"
@@ -176,6 +187,7 @@ class ConfigKey:
 
 
 _CUSTOM = frozenset({Platform.CUSTOM_API})
+_TRADEDESK = frozenset({Platform.TRADEDESK})
 
 CONFIG_KEYS: Mapping[str, ConfigKey] = {
     # inbound (sync/pull)
@@ -202,11 +214,11 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "auth_type": ConfigKey(_choice(AUTH_TYPES), inbound=True, outbound=True, platforms=_CUSTOM),
     "headers": ConfigKey(_headers, inbound=True, outbound=True, platforms=_CUSTOM),
     "api_key_header": ConfigKey(_text(_HEADER_NAME, "a header name"), inbound=True, outbound=True),
-    "provider_id": ConfigKey(
-        _text(_PROVIDER_ID, "letters, digits, '-' or '_'"),
-        outbound=True,
-        platforms=frozenset({Platform.TRADEDESK}),
-    ),
+    # The Trade Desk: data provider and brand ids (also accepted in credentials, where AudienceGPT's
+    # guide puts them), and the parent of the elements created from now on (default ROOT).
+    "provider_id": ConfigKey(_text(_PROVIDER_ID, "letters, digits, '-' or '_'"), outbound=True, platforms=_TRADEDESK),
+    "brand_id": ConfigKey(_text(_PROVIDER_ID, "letters, digits, '-' or '_'"), outbound=True, platforms=_TRADEDESK),
+    "parent_element_id": ConfigKey(_element_id, outbound=True, platforms=_TRADEDESK),
 }
 
 # auth_type is documented as an inbound key for every platform; outbound it only means something for

@@ -11,7 +11,7 @@ from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config, with_integers
 from connections.domain.connection_size import credential_size_problems, record_size_problems
-from connections.domain.credential_shapes import validate_credentials
+from connections.domain.credential_shapes import PUSH_ACCOUNT_IDS, account_id_problems, validate_credentials
 from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_id
@@ -36,13 +36,33 @@ def _raise_if_problems(problems: list[FieldProblem]) -> None:
 
 
 def _validate(
-    platform: Platform, direction: Direction, config: Mapping[str, Any], credentials: Mapping[str, str] | None
+    platform: Platform,
+    direction: Direction,
+    config: Mapping[str, Any],
+    credentials: Mapping[str, str] | None,
+    stored_hold_account_id: bool = False,
 ) -> None:
+    """Config and credentials each, then what they must hold together: an account id the platform's
+    pushes need, from either. ``stored_hold_account_id``: the request has no credentials, and the
+    stored ones were accepted as holding it (see ``_stored_credentials_hold_account_id``)."""
     problems = validate_config(config, platform, direction)
     if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
         problems += validate_credentials(credentials, platform, config.get("auth_type"))
         problems += credential_size_problems(credentials)
+    key = PUSH_ACCOUNT_IDS.get(platform)
+    if not problems and key is not None:
+        known = credentials if credentials is not None else ({key: "stored"} if stored_hold_account_id else {})
+        problems += account_id_problems(platform, direction, config, known)
     _raise_if_problems(problems)
+
+
+def _stored_credentials_hold_account_id(current: Connection) -> bool:
+    """Whether the stored credentials were accepted as holding the platform's account id (such as The
+    Trade Desk's provider id): the connection pushed without it in config when they were last checked.
+    They are not decrypted to look (this function holds no key for that), so a PATCH without
+    credentials that removes the id from config, or starts pushing, has to bring them again."""
+    key = PUSH_ACCOUNT_IDS.get(current.platform)
+    return key is not None and current.has_credentials and current.direction.pushes and not current.config.get(key)
 
 
 def _require_credentials_for_new_hosts(current: Mapping[str, Any], updated: Mapping[str, Any]) -> None:
@@ -144,7 +164,8 @@ class ConnectionService:
         config = current.config
         if request.config is not None:
             config = with_integers(merge_config(current.config, request.config))
-        _validate(current.platform, direction, config, request.credentials)
+        vouched = _stored_credentials_hold_account_id(current)
+        _validate(current.platform, direction, config, request.credentials, vouched)
         if current.has_credentials and request.credentials is None:
             _require_credentials_for_new_hosts(current.config, config)
         updated = current.changed(

@@ -23,7 +23,7 @@ from itertools import permutations
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from connections.domain.credential_shapes import MIN_SECRET_LENGTH
+from connections.domain.credential_shapes import IDENTIFIER_CREDENTIAL_KEYS, MIN_SECRET_LENGTH
 from connections.domain.deadline import Deadline
 from connections.domain.errors import DomainError
 from connections.ports.platforms import (
@@ -46,7 +46,11 @@ def _spellings(value: str) -> set[str]:
 
 
 def secret_forms(credentials: Mapping[str, str]) -> tuple[str, ...]:
-    """Every string whose presence in a platform's answer would reveal a credential, longest first."""
+    """Every string whose presence in a platform's answer would reveal a credential, longest first.
+
+    Account ids kept among the credentials (``IDENTIFIER_CREDENTIAL_KEYS``) are not secrets: platforms
+    echo them in every element they list, and masking them would rewrite that data."""
+    credentials = {key: value for key, value in credentials.items() if key not in IDENTIFIER_CREDENTIAL_KEYS}
     values = {value for value in credentials.values() if isinstance(value, str) and len(value) >= MIN_REDACTED_LENGTH}
     everything = [value for value in credentials.values() if isinstance(value, str) and value]
     forms: set[str] = set()

@@ -56,7 +56,8 @@ CLAIM_LEASE_SECONDS = 120.0
 # A segment whose batch failed (raised) or whose platform failed for now (429, 5xx, timeout) this many
 # times fails the run; a platform's refusal (4xx) is an error of that segment at once.
 MAX_PUSH_ATTEMPTS = 5
-# Calls to one platform in flight at once within a batch (The Trade Desk allows 4).
+# Calls to one platform in flight at once within a batch. The Trade Desk publishes no rate limits (a 429
+# is expected and retried): 4 is a cautious choice, not a documented number.
 PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
 
 

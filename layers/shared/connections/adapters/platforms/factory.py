@@ -69,7 +69,7 @@ class PlatformClientFactory:
         client = self._client(self._platform_auth(kind, config, credentials), config)
         if kind is Platform.LIVERAMP:
             return LiveRampDestination(client, config)
-        return TradeDeskDestination(client, config)
+        return TradeDeskDestination(client, config, credentials)
 
     def _platform_auth(self, kind: Platform, config: Mapping[str, Any], credentials: Mapping[str, str]) -> RequestAuth:
         if kind is Platform.LIVERAMP:

@@ -17,6 +17,9 @@ from connections.wiring import authenticator
 
 # Clerk settings are optional: without a verification key, sessions are refused and API keys still work.
 require_settings("TABLE_NAME")
+# Built at init, which Lambda runs before the first request: the API key lookup and its DynamoDB client
+# (the session verifier is built on the first session request, as API-key callers never need it).
+authenticator()
 
 
 @logger.inject_lambda_context(clear_state=True)

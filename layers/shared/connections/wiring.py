@@ -163,7 +163,7 @@ def sync_service() -> SyncService:
 def topic_library() -> TopicLibrary:
     from connections.domain.topic_library import TopicLibrary
 
-    return TopicLibrary(topic_repository(), classifier())
+    return TopicLibrary(topic_repository(), classifier)
 
 
 def open_destination(connection: Connection) -> SegmentDestination:

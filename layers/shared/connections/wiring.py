@@ -73,7 +73,8 @@ def connection_service(handles_credentials: bool = False) -> ConnectionService:
 def api_key_repository() -> DynamoApiKeyRepository:
     from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
 
-    return DynamoApiKeyRepository(settings().table_name, dynamodb())
+    # The client is made on the first API-key lookup: the authorizer's session path never uses it.
+    return DynamoApiKeyRepository(settings().table_name)
 
 
 @cache

@@ -1,9 +1,12 @@
 """POST /api/connections/{id}/push/run/{runId}/cancel: stop a push; remaining activations stay pending."""
 
 from connections.http.resolver import api_handler, build_resolver, current_caller
-from connections.wiring import push_service
+from connections.wiring import dynamodb, push_service
 
 app = build_resolver()
+# Made at init, which Lambda runs before the first request: the DynamoDB client (the service itself
+# loads the topic or push modules its status reads never use, so it is built on the first request).
+dynamodb()
 
 
 @app.post("/api/connections/<connection_id>/push/run/<run_id>/cancel")

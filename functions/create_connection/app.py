@@ -9,6 +9,8 @@ from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 
 app = build_resolver("CREDENTIALS_KEY_ARN")
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+connection_service(handles_credentials=True)
 
 
 @app.post("/api/connections")

@@ -5,6 +5,8 @@ from connections.observability import MetricUnit, metrics
 from connections.wiring import connection_service
 
 app = build_resolver()
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+connection_service()
 
 
 @app.delete("/api/connections/<connection_id>")

@@ -4,6 +4,8 @@ from connections.http.resolver import api_handler, build_resolver, current_calle
 from connections.wiring import connection_service
 
 app = build_resolver()
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+connection_service()
 
 
 @app.get("/api/connections/<connection_id>")

@@ -4,11 +4,15 @@ from connections.domain.deadline import Deadline
 from connections.domain.idempotency import claim_from_header
 from connections.http.resolver import api_handler, build_resolver, current_caller, header
 from connections.observability import MetricUnit, logger, metrics
-from connections.wiring import sync_service
+from connections.wiring import credential_cipher, platform_clients, sync_service
 
 ANSWER_MARGIN_SECONDS = 2.0
 
 app = build_resolver("CREDENTIALS_KEY_ARN")
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+sync_service()
+credential_cipher()
+platform_clients()
 
 
 @app.post("/api/connections/<connection_id>/sync/run")

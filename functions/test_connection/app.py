@@ -7,13 +7,16 @@ against a deadline taken from the Lambda context, less a margin to record the re
 from connections.domain.deadline import Deadline
 from connections.http.resolver import api_handler, build_resolver, current_caller
 from connections.observability import MetricUnit, logger, metrics
-from connections.wiring import connection_tester
+from connections.wiring import connection_tester, credential_cipher
 
 # Kept for recording the outcome and answering after the platform calls give up.
 ANSWER_MARGIN_SECONDS = 1.5
 TEST_LIMIT_SECONDS = 30.0
 
 app = build_resolver("CREDENTIALS_KEY_ARN")
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+connection_tester()
+credential_cipher()
 
 
 @app.post("/api/connections/<connection_id>/test")

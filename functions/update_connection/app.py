@@ -2,9 +2,12 @@
 
 from connections.domain.connection_requests import UpdateConnectionRequest
 from connections.http.resolver import api_handler, build_resolver, current_caller, request_body
-from connections.wiring import connection_service
+from connections.wiring import connection_service, credential_cipher
 
 app = build_resolver("CREDENTIALS_KEY_ARN")
+# Built at init, which Lambda runs before the first request: the service and its AWS clients.
+connection_service()
+credential_cipher()
 
 
 @app.patch("/api/connections/<connection_id>")

@@ -315,6 +315,6 @@ def test_another_organisation_cannot_remove_a_schedule(scheduling: LocalResource
 
 
 def _no_filters():
-    from connections.domain.connection_requests import ConnectionFilters
+    from connections.domain.list_filters import ConnectionFilters
 
     return ConnectionFilters()

@@ -138,7 +138,7 @@ def test_a_platform_item_at_the_caps_is_classified_within_the_budget_and_stored_
 def test_a_manual_topic_is_classified_within_the_same_budget() -> None:
     stores = InMemoryStores()
     classifier = FixedClassifier()
-    library = TopicLibrary(stores.topics, classifier, clock=stores.clock.timestamp)
+    library = TopicLibrary(stores.topics, lambda: classifier, clock=stores.clock.timestamp)
     fields = at_the_caps()
     request = CreateTopicRequest.model_validate(
         {

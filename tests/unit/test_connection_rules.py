@@ -6,14 +6,11 @@ import pytest
 
 from connections.domain.access import AuthType, Caller
 from connections.domain.connection_config import merge_config, validate_config
-from connections.domain.connection_requests import (
-    ConnectionFilters,
-    CreateConnectionRequest,
-    UpdateConnectionRequest,
-)
+from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
 from connections.domain.connection_service import ConnectionService
 from connections.domain.credential_shapes import validate_credentials
 from connections.domain.errors import ConnectionLimitReached, InvalidInput, NotFound
+from connections.domain.list_filters import ConnectionFilters
 from connections.domain.platforms import Direction, Platform
 from tests.fakes.connection_store import InMemoryConnections
 from tests.fakes.credential_ciphers import ContextBoundCipher

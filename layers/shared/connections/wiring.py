@@ -8,7 +8,7 @@ push, run or topic repositories, their models, the classifier or httpx). The typ
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from connections.settings import require_settings, settings
 
@@ -35,11 +35,19 @@ if TYPE_CHECKING:
     from connections.ports.sync_schedules import SyncSchedules
 
 
+def dynamodb() -> Any:
+    """The container's DynamoDB client, made with the first repository; the functions build what they
+    use at init (their app.py), so the client and its service model load before the first request."""
+    from connections.adapters.dynamodb.table_client import dynamodb_client
+
+    return dynamodb_client()
+
+
 @cache
 def connection_repository() -> DynamoConnectionRepository:
     from connections.adapters.dynamodb.connection_repository import DynamoConnectionRepository
 
-    return DynamoConnectionRepository(settings().table_name)
+    return DynamoConnectionRepository(settings().table_name, dynamodb())
 
 
 @cache
@@ -65,6 +73,7 @@ def connection_service(handles_credentials: bool = False) -> ConnectionService:
 def api_key_repository() -> DynamoApiKeyRepository:
     from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
 
+    # The client is made on the first API-key lookup: the authorizer's session path never uses it.
     return DynamoApiKeyRepository(settings().table_name)
 
 
@@ -121,14 +130,14 @@ def classifier() -> Classifier:
 def topic_repository() -> DynamoTopicRepository:
     from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
 
-    return DynamoTopicRepository(settings().table_name)
+    return DynamoTopicRepository(settings().table_name, dynamodb())
 
 
 @cache
 def sync_run_repository() -> DynamoSyncRunRepository:
     from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
 
-    return DynamoSyncRunRepository(settings().table_name)
+    return DynamoSyncRunRepository(settings().table_name, dynamodb())
 
 
 def decrypted_credentials(connection: Connection) -> dict[str, str]:
@@ -155,7 +164,7 @@ def sync_service() -> SyncService:
 def topic_library() -> TopicLibrary:
     from connections.domain.topic_library import TopicLibrary
 
-    return TopicLibrary(topic_repository(), classifier())
+    return TopicLibrary(topic_repository(), classifier)
 
 
 def open_destination(connection: Connection) -> SegmentDestination:
@@ -168,7 +177,7 @@ def open_destination(connection: Connection) -> SegmentDestination:
 def push_repository() -> DynamoPushRepository:
     from connections.adapters.dynamodb.push_repository import DynamoPushRepository
 
-    return DynamoPushRepository(settings().table_name)
+    return DynamoPushRepository(settings().table_name, dynamodb())
 
 
 @cache

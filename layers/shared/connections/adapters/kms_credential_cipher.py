@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_encryption_sdk
-import botocore.session
 from aws_encryption_sdk import (
     CachingCryptoMaterialsManager,
     CommitmentPolicy,
@@ -27,6 +26,7 @@ from aws_encryption_sdk.exceptions import AWSEncryptionSDKClientError
 from aws_encryption_sdk.identifiers import Algorithm
 from cryptography.exceptions import InvalidTag
 
+from connections.adapters.aws_clients import botocore_session as container_session
 from connections.domain.errors import CredentialsUnreadable
 
 PURPOSE = "connection-credentials"
@@ -46,8 +46,10 @@ class KmsCredentialCipher:
     """Encrypts credential sets under one KMS key, with a caching materials manager."""
 
     def __init__(self, key_arn: str, botocore_session: Any | None = None) -> None:
+        # The container's session by default: the provider makes its KMS client here (for the key's
+        # region), and a session of its own would load the endpoint rules and service list again.
         provider = StrictAwsKmsMasterKeyProvider(
-            key_ids=[key_arn], botocore_session=botocore_session or botocore.session.Session()
+            key_ids=[key_arn], botocore_session=botocore_session or container_session()
         )
         self._materials = CachingCryptoMaterialsManager(
             master_key_provider=provider,

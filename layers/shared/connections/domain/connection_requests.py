@@ -1,6 +1,6 @@
-"""The request bodies that create and change a connection, and the list filters: pydantic models, in
-a module of their own so that what only reads connections (get, delete, the sync and push services)
-does not import pydantic with the record."""
+"""The request bodies that create and change a connection: pydantic models, in a module of their own so
+that what only reads connections (get, delete, list, the sync and push services) does not import
+pydantic with the record. The list's query parameters are in list_filters.py, without pydantic."""
 
 from __future__ import annotations
 
@@ -29,8 +29,3 @@ class UpdateConnectionRequest(StrictBody):
     direction: Direction | None = None
     config: dict[str, Any] | None = None
     credentials: dict[str, CredentialValue] | None = None
-
-
-class ConnectionFilters(StrictBody):
-    direction: Direction | None = None
-    platform: Platform | None = None

@@ -21,11 +21,8 @@ from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.sync_schedules import SyncSchedules
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
-    from connections.domain.connection_requests import (
-        ConnectionFilters,
-        CreateConnectionRequest,
-        UpdateConnectionRequest,
-    )
+    from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
+    from connections.domain.list_filters import ConnectionFilters
 
 MAX_CONNECTIONS_PER_ORG = 20
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from connections.domain.list_filters import MAX_FILTER_ID_LENGTH, MAX_LIST_PAGE
 from connections.domain.storage_limits import number_fits
 
 
@@ -41,6 +42,5 @@ StorableFloat = Annotated[float, AfterValidator(_storable)]
 
 # A listing's page number (query models): far past any library's or activation list's end, and small
 # enough that the offset stays an int; and an id a listing is filtered by.
-MAX_LIST_PAGE = 100_000
 PageNumber = Annotated[int, Field(ge=1, le=MAX_LIST_PAGE)]
-FilterId = Annotated[str, StringConstraints(max_length=64)]
+FilterId = Annotated[str, StringConstraints(max_length=MAX_FILTER_ID_LENGTH)]

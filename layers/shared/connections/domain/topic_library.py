@@ -19,7 +19,8 @@ from connections.ports.classifier import Classifier
 from connections.ports.topic_repository import IngestKind, TopicRepository
 
 if TYPE_CHECKING:  # the routes validate them; the library only reads their fields
-    from connections.domain.topic_requests import CreateTopicRequest, TopicFilters
+    from connections.domain.list_filters import TopicFilters
+    from connections.domain.topic_requests import CreateTopicRequest
 
 # How far page numbers reach (topics skipped before the page): beyond it, the listing's nextCursor
 # goes on at the cost of one page per request, where a page number would read every topic it skips.
@@ -47,7 +48,10 @@ class TopicPage:
 
 
 class TopicLibrary:
-    def __init__(self, topics: TopicRepository, classifier: Classifier, clock: Callable[[], str] = utc_now) -> None:
+    def __init__(
+        self, topics: TopicRepository, classifier: Callable[[], Classifier], clock: Callable[[], str] = utc_now
+    ) -> None:
+        # The classifier is asked for when a topic is created: listing the library never loads it.
         self._topics = topics
         self._classifier = classifier
         self._clock = clock
@@ -91,7 +95,7 @@ class TopicLibrary:
 
     def create(self, caller: Caller, request: CreateTopicRequest) -> Topic:
         """A manual topic, classified on insert; a name the library already has is a 409."""
-        classification = self._classifier.classify(
+        classification = self._classifier().classify(
             ClassifiableItem(
                 name=request.topic_name,
                 description=request.description,

@@ -1,5 +1,5 @@
-"""The topic routes' request body and the library's filters: pydantic models, apart from the records in
-topic.py so that syncs and status reads do not import pydantic."""
+"""The topic routes' request body: a pydantic model, apart from the records in topic.py so that syncs
+and status reads do not import pydantic. The library's query parameters are in list_filters.py."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from connections.domain.currencies import MAX_CPM
-from connections.domain.list_cursor import MAX_CURSOR_LENGTH
-from connections.domain.strict_body import FilterId, PageNumber, StorableFloat, StrictBody, StrictInt
+from connections.domain.strict_body import StorableFloat, StrictBody, StrictInt
 from connections.domain.topic import (
     MAX_AUDIENCE_SIZE,
     MAX_KEYWORD_LENGTH,
     MAX_KEYWORDS,
     MAX_NAME_LENGTH,
     MAX_TEXT_LENGTH,
-    TopicSource,
 )
 
 TopicName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
@@ -32,13 +30,3 @@ class CreateTopicRequest(StrictBody):
     taxonomy_path: ShortText | None = None
     audience_size: Annotated[StrictInt, Field(ge=0, le=MAX_AUDIENCE_SIZE)] | None = None
     cpm: Annotated[StorableFloat, Field(ge=0, le=MAX_CPM)] | None = None
-
-
-class TopicFilters(StrictBody):
-    source: TopicSource | None = None
-    connectionId: FilterId | None = None
-    iabCode: FilterId | None = None
-    search: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_NAME_LENGTH)] | None = None
-    page: PageNumber = 1
-    pageSize: Annotated[int, Field(ge=1, le=100)] = 25
-    cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = None

@@ -10,8 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
     ConnectionClosedError,
@@ -20,18 +18,16 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from connections.adapters.aws_clients import new_client
 from connections.domain.errors import StorageThrottled, StorageUnavailable
 
 T = TypeVar("T")
 
-# Short timeouts: a DynamoDB call that hangs should fail the request well before API Gateway's 30 s.
-_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-
 
 @cache
 def dynamodb_client() -> Any:
-    """One client per container, created on first use (clients are thread-safe)."""
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    """One client per container (clients are thread-safe); the wiring makes it at init."""
+    return new_client("dynamodb")
 
 
 # What DynamoDB answers when it throttles: the error code of a call, or a transaction item's reason.

@@ -16,9 +16,9 @@ import json
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from connections.adapters.aws_clients import new_client
 
 FLEXIBLE_WINDOW_MINUTES = 5
 # Delivery retries of the scheduler itself (throttling, the function being unavailable).
@@ -26,13 +26,11 @@ TARGET_RETRY_ATTEMPTS = 3
 TARGET_MAX_EVENT_AGE_SECONDS = 3600
 SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
 
-_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-
 
 @cache
 def scheduler_client() -> Any:
     """One EventBridge Scheduler client per container, created on first use."""
-    return boto3.client("scheduler", config=_CLIENT_CONFIG)
+    return new_client("scheduler")
 
 
 def schedule_name(org_id: str, connection_id: str) -> str:

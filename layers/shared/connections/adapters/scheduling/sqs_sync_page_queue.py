@@ -8,21 +8,17 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from connections.adapters.aws_clients import new_client
 from connections.domain.sync_page_message import SyncPageMessage
 
 BATCH_LIMIT = 10
 SEND_ATTEMPTS = 5
 
-_CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-
 
 @cache
 def sqs_client() -> Any:
     """One SQS client per container, created on first use."""
-    return boto3.client("sqs", config=_CLIENT_CONFIG)
+    return new_client("sqs")
 
 
 class PageQueueUnavailable(RuntimeError):

@@ -121,6 +121,15 @@ class InMemorySyncRuns(_LockedRuns[SyncRun]):
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
         return {number: stored.record for number, stored in self._pages.get((org_id, run_id), {}).items()}
 
+    def pages_from(self, org_id: str, run_id: str, first: int, limit: int) -> list[PageRecord]:
+        pages = self._pages.get((org_id, run_id), {})
+        return [pages[number].record for number in sorted(pages) if number >= first][:limit]
+
+    def raise_open_mark(self, run: SyncRun, page: int) -> None:
+        current = self._runs.get((run.org_id, run.id))
+        if current is not None and current.first_open_page < page:
+            self._runs[(run.org_id, run.id)] = current.changed(first_open_page=page)
+
     def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
         stored = self._pages.get((org_id, run_id), {}).get(page)
         return stored.record if stored else None

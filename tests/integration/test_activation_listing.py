@@ -61,8 +61,9 @@ def test_indexed_listings_read_about_their_page(
     second_read, second = items_read(aws, api, query | {"pageSize": str(page_size), "cursor": first["nextCursor"]})
 
     assert len(first["activations"]) == len(second["activations"]) == page_size
-    # The page's index entries and their topics (none of these exist, so none are returned).
-    assert max(first_read, second_read) <= page_size + SHARD_MARGIN
+    # The page's index entries, read a share per shard and a little more where the shards are uneven
+    # (as the topic listing's bound), and their topics (none of these exist, so none are returned).
+    assert max(first_read, second_read) <= 2 * page_size + SHARD_MARGIN
     ids = [row["id"] for row in first["activations"] + second["activations"]]
     assert ids == sorted(ids, reverse=True) and len(set(ids)) == 2 * page_size
     expected = [

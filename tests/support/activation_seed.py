@@ -43,10 +43,11 @@ def seeded_activation(org_id: str, connection_id: str, number: int, run_id: str)
 def seed_activations(
     client: Any, table: str, org_id: str, count: int, connections: tuple[str, ...] = ("conn_a", "conn_b")
 ) -> list[Activation]:
-    """``count`` activations spread over ``connections``, oldest first."""
-    run_id = new_id(RUN_PREFIX)
-    activations = [
-        seeded_activation(org_id, connections[number % len(connections)], number, run_id) for number in range(count)
-    ]
+    """``count`` activations spread over ``connections`` (one push run each), oldest first."""
+    runs = {connection: new_id(RUN_PREFIX) for connection in connections}
+    activations = []
+    for number in range(count):
+        connection = connections[number % len(connections)]
+        activations.append(seeded_activation(org_id, connection, number, runs[connection]))
     DynamoPushRepository(table, client).put_activations(activations)
     return activations

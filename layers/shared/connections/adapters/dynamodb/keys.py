@@ -179,3 +179,15 @@ def activation_index_keys(
     if status == "pending" and run_id is not None:
         keys[PENDING_ACTIVATIONS_KEY] = {"S": pending_activations_partition(org_id, run_id, topic_shard(topic_id))}
     return keys
+
+
+# -- run history ----------------------------------------------------------------------------------
+# A connection's sync or push runs newest first (GSI RunsByConnection, sort key the run id, a ULID).
+# One partition per connection and kind: runs are started at most a few a minute.
+RUNS_BY_CONNECTION_INDEX = "RunsByConnection"
+RUNS_BY_CONNECTION_KEY = "connectionRunsPk"
+
+
+def connection_runs_partition(org_id: str, connection_id: str, kind: str) -> str:
+    """``kind``: ``SYNCRUN`` or ``PUSHRUN``."""
+    return f"ORG#{org_id}#CONN#{connection_id}#{kind}S"

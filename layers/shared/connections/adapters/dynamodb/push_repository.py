@@ -99,6 +99,7 @@ def _run(item: dict[str, Any]) -> PushRun:
 
 class DynamoPushRepository(RunRepository[PushRun]):
     LOCK = "activePushRunId"
+    KIND = "PUSHRUN"
 
     # -- runs ---------------------------------------------------------------------------------------
 

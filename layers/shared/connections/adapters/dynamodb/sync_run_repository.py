@@ -74,6 +74,7 @@ def _page_from_item(item: dict[str, Any]) -> PageRecord:
 
 class DynamoSyncRunRepository(RunRepository[SyncRun]):
     LOCK = "activeSyncRunId"
+    KIND = "SYNCRUN"
 
     def _run_key(self, org_id: str, run_id: str) -> Key:
         return sync_run_key(org_id, run_id)

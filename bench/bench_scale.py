@@ -385,6 +385,137 @@ def render(
     )
 
 
+# -- activations ------------------------------------------------------------------------------------
+
+# The request types of GET /api/activations; "cursor" is filled from the first page's nextCursor.
+ACTIVATION_REQUESTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("First page, pageSize 50", {"pageSize": "50"}),
+    ("Next page by cursor, pageSize 50", {"pageSize": "50", "cursor": ""}),
+    ("connectionId (GSI), pageSize 50", {"pageSize": "50", "connectionId": "conn_a"}),
+    ("status=pending (GSI), pageSize 50", {"pageSize": "50", "status": "pending"}),
+    ("stale=true (bounded filter), pageSize 50", {"pageSize": "50", "stale": "true"}),
+)
+# moto answers a GSI Query by reading every item of the table, so at 100k activations one request
+# took 43-123 s (the 100k run took 14.5 min, 2026-12-02; items read 72-81 per page, as at 1k and 10k):
+# 100k is opt-in (BENCH_ACTIVATION_SIZES=1000,10000,100000) to keep the section to minutes.
+_DEFAULT_ACTIVATION_SIZES = ",".join(str(size) for size in SIZES if size <= 10_000) or str(SIZES[0])
+ACTIVATION_SIZES = tuple(
+    int(size) for size in os.environ.get("BENCH_ACTIVATION_SIZES", _DEFAULT_ACTIVATION_SIZES).split(",")
+)
+PUSH_TOPICS = 1_000
+
+
+def get_activations(gateway: Any, issuer: Any, query: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    from urllib.parse import urlencode
+
+    headers = {"authorization": f"Bearer {issuer.token(ORG)}"}
+    started = time.perf_counter()
+    response = gateway.handle("GET", "/api/activations", urlencode(query), headers, b"")
+    elapsed = time.perf_counter() - started
+    body = json.loads(response.body)
+    if response.status != 200:
+        raise RuntimeError(f"GET /api/activations?{query} answered {response.status}: {body}")
+    return elapsed, body
+
+
+def measure_activation_listings() -> dict[tuple[int, str], Sample]:
+    """GET /api/activations on 1k, 10k and 100k activations (tests/support/activation_seed.py)."""
+    import boto3
+
+    from local.api_gateway import ApiGateway
+    from local.dev_keys import SigningKey
+    from local.provision import create_table
+    from tests.support.activation_seed import seed_activations
+    from tests.support.dynamodb_usage import dynamodb_usage
+
+    issuer = SigningKey.generate()
+    os.environ.update({"CLERK_JWT_KEY": issuer.public_pem, "CLERK_AUTHORIZED_PARTIES": AUTHORIZED_PARTY})
+    client = boto3.client("dynamodb")
+    samples = {(size, label): Sample() for size in ACTIVATION_SIZES for label, _ in ACTIVATION_REQUESTS}
+    for size in ACTIVATION_SIZES:
+        table = f"bench-activations-{size}"
+        create_table(table, client)
+        seed_activations(client, table, ORG, size)
+        os.environ["TABLE_NAME"] = table
+        new_container()
+        gateway = ApiGateway()
+        get_activations(gateway, issuer, {"pageSize": "50"})  # warm-up: imports, clients; not measured
+        for _ in range(REPETITIONS.get(size, 1)):
+            cursor = get_activations(gateway, issuer, {"pageSize": "50"})[1]["nextCursor"]
+            for label, query in ACTIVATION_REQUESTS:
+                asked = query | ({"cursor": cursor} if "cursor" in query else {})
+                with dynamodb_usage(table) as usage:
+                    seconds, body = get_activations(gateway, issuer, asked)
+                sample = samples[(size, label)]
+                sample.ms.append(seconds * 1000)
+                sample.items_read.append(usage.items_read)
+                sample.returned.append(len(body["activations"]))
+        client.delete_table(TableName=table)
+        print(f"scale: {size:,} activations done", file=sys.stderr, flush=True)
+    return samples
+
+
+def push_partition_writes() -> tuple[int, int, int]:
+    """The most writes to one partition key (table and GSIs) in a 1,000-topic push: each activation is
+    put pending, claimed and given its outcome (active). Modelled from the items each write leaves:
+    the former layout kept every activation in ``ORG#<org>`` (no index); now the table partition is
+    the connection's topic shard and each index entry is written where the item's key puts it (a
+    status change deletes the old status entry too). Returns (former, now, partition keys now)."""
+    from connections.adapters.dynamodb.keys import (
+        ACTIVATIONS_BY_STATUS_KEY,
+        activation_index_keys,
+        activation_key,
+    )
+    from connections.domain.activation import ActivationStatus
+    from tests.support.activation_seed import seeded_activation
+
+    writes: Counter[str] = Counter()
+    for number in range(PUSH_TOPICS):
+        activation = seeded_activation(ORG, "conn_a", number * 10, "run_bench").changed(status=ActivationStatus.PENDING)
+        table_pk = activation_key(ORG, activation.connection_id, activation.topic_id)["pk"]["S"]
+        pending = activation_index_keys(ORG, "conn_a", activation.id, activation.topic_id, "pending", "run_bench")
+        active = activation_index_keys(ORG, "conn_a", activation.id, activation.topic_id, "active", "run_bench")
+        writes[table_pk] += 3  # put, claim, outcome
+        for entry in pending.values():
+            writes[entry["S"]] += 2  # written by the put, rewritten by the claim (whole items projected)
+        for name, entry in pending.items():
+            # The outcome rewrites every entry; the pending one and the old status entry are deleted.
+            writes[entry["S"]] += 1
+            if name == ACTIVATIONS_BY_STATUS_KEY:
+                writes[active[name]["S"]] += 1
+    return 3 * PUSH_TOPICS, max(writes.values()), len(writes)
+
+
+def render_activations(samples: dict[tuple[int, str], Sample], push: tuple[int, int, int]) -> str:
+    columns = " | ".join(f"{size:,}: items read / median ms" for size in ACTIVATION_SIZES)
+    rows = [f"| Request | {columns} |", "|---|" + "---:|" * len(ACTIVATION_SIZES)]
+    for label, _ in ACTIVATION_REQUESTS:
+        cells = [
+            f"{statistics.median(samples[(size, label)].items_read):.0f} / "
+            f"{statistics.median(samples[(size, label)].ms):.0f}"
+            for size in ACTIVATION_SIZES
+        ]
+        rows.append(f"| {label} | " + " | ".join(cells) + " |")
+    former, now, keys = push
+    return "\n".join(
+        [
+            "### GET /api/activations",
+            "",
+            "Activations seeded straight into moto (tests/support/activation_seed.py: two connections, a",
+            "tenth pending, a tenth in error, the rest active and pushed; their topics do not exist, so",
+            "every pushed one reads stale). Items read count every read of the request: the organisation's",
+            "connections, the index entries and the page's topics. Repetitions as for topics (one at 100k).",
+            "The former listing read every activation of the organisation, then all their topics.",
+            "",
+            *rows,
+            "",
+            f"Writes to one partition key in a {PUSH_TOPICS:,}-topic push (put, claim, outcome of each",
+            f"activation; GSI entries included, modelled from the written items): former layout {former:,}",
+            f"(all in `ORG#<org>`), now at most {now:,} over {keys} partition keys.",
+        ]
+    )
+
+
 def run() -> str:
     """Listings at three library sizes, and a sync page's write cost; the markdown section."""
     from moto import mock_aws
@@ -397,8 +528,13 @@ def run() -> str:
         os.environ.update({"ALLOWED_ORIGINS": "", "CREDENTIALS_KEY_ARN": "unused"})
         samples, legacy, seeds = measure_listings()
         cost = measure_write_cost()
+        activations = measure_activation_listings()
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        return render(samples, legacy, seeds, cost, load)
+        return (
+            render(samples, legacy, seeds, cost, load)
+            + "\n\n"
+            + render_activations(activations, push_partition_writes())
+        )
 
 
 if __name__ == "__main__":

@@ -254,6 +254,13 @@ def credential_for(case: Any, pinned: Pinned) -> str:
     return pinned.api_key if "apiKey" in first else pinned.session_token
 
 
+# The filters that make a listing page by cursor only (status only together with connectionId; page
+# is dropped whenever it is given, which loses no check of the bounded rule).
+BOUNDED_FILTERS = {
+    "GET /api/topics": {"source", "iabCode", "search"},
+    "GET /api/activations": {"platform", "stale", "status"},
+}
+
 schema = schemathesis.openapi.from_path(
     OPENAPI,
     config=SchemathesisConfig.from_dict(
@@ -271,6 +278,13 @@ schema = schemathesis.openapi.from_path(
 @schema.parametrize()
 def test_every_operation_answers_as_openapi_yaml_says(case: Any, stack: LocalStack, pinned: Pinned) -> None:
     pin_path(case, pinned)
+    if isinstance(case.query, dict):
+        # Rules the schema states in prose only, whose 400s are right: a cursor is opaque and checked
+        # (list_cursor.py), so a generated one is never one the API returned; and listings read with a
+        # bounded filter page by cursor only. The listings' paging is tested with real cursors.
+        case.query.pop("cursor", None)
+        if BOUNDED_FILTERS.get(case.operation.label, set()) & set(case.query):
+            case.query.pop("page", None)
     pin_body(case, pinned)
     pin_update_body(case, pinned)
     headers = {"Authorization": f"Bearer {credential_for(case, pinned)}"}

@@ -153,22 +153,21 @@ class PushClient:
         raise AssertionError(f"push run {run_id} did not finish in {max_calls} batch calls")
 
     def activations(self, connection_id: str | None = None) -> tuple[int, list[dict[str, Any]]]:
-        """The reported total and every activation (of one connection, if given), read page by page."""
+        """How many activations there are and every one of them (of one connection, if given), read
+        page by page through nextCursor."""
         listed: list[dict[str, Any]] = []
-        total = None
-        for page in range(1, 100):
-            query: dict[str, Any] = {"page": page, "pageSize": 100}
-            if connection_id:
-                query["connectionId"] = connection_id
+        query: dict[str, Any] = {"pageSize": 100}
+        if connection_id:
+            query["connectionId"] = connection_id
+        for _ in range(100):
             response = self.client.get("/api/activations", params=query)
             assert response.status_code == 200, response.text
             body = response.json()
-            total = body["total"]
             listed += body["activations"]
-            if len(body["activations"]) < 100:
-                break
-        assert total is not None
-        return total, listed
+            if body["nextCursor"] is None:
+                return len(listed), listed
+            query["cursor"] = body["nextCursor"]
+        raise AssertionError("the activation listing did not end in 100 pages")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from connections.domain.activation import Activation, ActivationStatus, PushRun
+from connections.domain.activation import Activation, ActivationPage, ActivationQuery, ActivationStatus, PushRun
 from connections.domain.clock import format_timestamp
 from connections.domain.connection import Connection
 from connections.domain.errors import Conflict, PushAlreadyRunning, SyncAlreadyRunning
@@ -120,6 +120,15 @@ class InMemorySyncRuns(_LockedRuns[SyncRun]):
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
         return {number: stored.record for number, stored in self._pages.get((org_id, run_id), {}).items()}
+
+    def pages_from(self, org_id: str, run_id: str, first: int, limit: int) -> list[PageRecord]:
+        pages = self._pages.get((org_id, run_id), {})
+        return [pages[number].record for number in sorted(pages) if number >= first][:limit]
+
+    def raise_open_mark(self, run: SyncRun, page: int) -> None:
+        current = self._runs.get((run.org_id, run.id))
+        if current is not None and current.first_open_page < page:
+            self._runs[(run.org_id, run.id)] = current.changed(first_open_page=page)
 
     def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
         stored = self._pages.get((org_id, run_id), {}).get(page)
@@ -307,8 +316,27 @@ class InMemoryPushRuns(_LockedRuns[PushRun]):
         return stored.attempts
 
     def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
+        """Every activation of the organisation (of one connection), for tests to inspect."""
         stored = self._activations.get(org_id, {})
         return [stored[key].view() for key in sorted(stored) if connection_id is None or key[0] == connection_id]
+
+    def list_page(self, org_id: str, query: ActivationQuery) -> ActivationPage:
+        # Newest first by id, as the adapter's indexes; the fake reads whole lists and applies no budget.
+        matching = sorted(
+            (
+                activation
+                for activation in self.list_activations(org_id, query.connection_id)
+                if (query.platform is None or activation.platform == query.platform)
+                and (query.status is None or activation.status is query.status)
+                and (not query.pushed_only or activation.pushed_name is not None)
+                and (query.after is None or activation.id < query.after)
+            ),
+            key=lambda activation: activation.id,
+            reverse=True,
+        )
+        page = matching[query.skip : query.skip + query.limit]
+        more = len(matching) > query.skip + query.limit
+        return ActivationPage(page, page[-1].id if more and page else None, len(matching))
 
     def push_attempts(self, activation: Activation) -> int:
         """The failed batches counted on the activation (the adapter's ``pushAttempts``)."""

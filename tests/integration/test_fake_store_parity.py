@@ -228,7 +228,8 @@ def test_push_claims_outcomes_attempts_and_a_fresh_run(stores: Stores) -> None:
     stores.push_runs.put_activations([pending(run, f"ot_{n:02d}") for n in range(30)])
 
     batch = stores.push_runs.pending_for_run(run, 25, 0.0)
-    assert [a.topic_id for a in batch] == [f"ot_{n:02d}" for n in range(25)]
+    # Any 25 of the run's pending activations (the adapter reads them shard by shard), each once.
+    assert len({a.topic_id for a in batch}) == 25 and {a.topic_id for a in batch} <= {f"ot_{n:02d}" for n in range(30)}
     first = batch[0]
     assert stores.push_runs.claim(first, run.id, "a", LEASE)
     assert not stores.push_runs.claim(first, run.id, "b", LEASE)
@@ -245,7 +246,7 @@ def test_push_claims_outcomes_attempts_and_a_fresh_run(stores: Stores) -> None:
     assert stores.push_runs.record_outcome(active, "f")
     assert not stores.push_runs.claim(first, run.id, "g", LEASE)  # no longer pending
 
-    listed = {a.topic_id: a for a in stores.push_runs.list_activations(ORG, record.id)}
+    listed = stores.push_runs.activations_for(ORG, record.id, [first.topic_id])
     assert (listed[first.topic_id].status, listed[first.topic_id].claimed_until) == (ActivationStatus.ACTIVE, 0.0)
     assert listed[first.topic_id].last_error is None  # the outcome is written whole
     counted = stores.push_runs.add_batch(run, 1, 0, LATER)

@@ -92,7 +92,7 @@ EXPECTED_PUSH_BODY: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "GetPushStatusFunction": lambda body: body["status"] == "running" and body["pendingCount"] == len(SAMPLE_TOPICS),
     "CancelPushRunFunction": lambda body: body["status"] == "cancelled" and body["completedAt"] is not None,
-    "ListActivationsFunction": lambda body: body["total"] == 1 and body["activations"][0]["stale"] is True,
+    "ListActivationsFunction": lambda body: len(body["activations"]) == 1 and body["activations"][0]["stale"] is True,
 }
 
 

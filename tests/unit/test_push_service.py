@@ -10,7 +10,8 @@ import pytest
 
 from connections.domain.access import AuthType, Caller
 from connections.domain.activation import BATCH_SIZE, Activation, ActivationStatus
-from connections.domain.activation_requests import ActivationFilters, StartPushRequest
+from connections.domain.activation_filters import ActivationFilters
+from connections.domain.activation_requests import StartPushRequest
 from connections.domain.deadline import Deadline
 from connections.domain.errors import Conflict, InvalidInput, PushAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim

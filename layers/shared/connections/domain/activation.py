@@ -74,6 +74,30 @@ class Activation:
 
 
 @dataclass(frozen=True)
+class ActivationQuery:
+    """One page of an organisation's activations, newest first by id, below ``after`` when given.
+
+    ``budget``: with filters the storage cannot index (platform, a status within a connection,
+    pushed only), how many activations a read may examine before it answers what it found."""
+
+    connection_id: str | None = None
+    platform: str | None = None
+    status: ActivationStatus | None = None
+    pushed_only: bool = False
+    after: str | None = None
+    skip: int = 0
+    limit: int = 50
+    budget: int | None = None
+
+
+@dataclass(frozen=True)
+class ActivationPage:
+    activations: list[Activation]  # newest first
+    next_after: str | None  # the activation id the next page starts below (None: nothing is left)
+    examined: int = 0  # items read to find the page
+
+
+@dataclass(frozen=True)
 class PushRun:
     id: str
     org_id: str

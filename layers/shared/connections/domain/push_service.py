@@ -17,6 +17,7 @@ from connections.domain.activation import (
     ActivationStatus,
     PushRun,
 )
+from connections.domain.activation_list import ActivationList
 from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
@@ -48,7 +49,8 @@ from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
-    from connections.domain.activation_requests import ActivationFilters, StartPushRequest
+    from connections.domain.activation_filters import ActivationFilters
+    from connections.domain.activation_requests import StartPushRequest
 
 
 # A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.
@@ -389,39 +391,8 @@ class PushService:
         )
 
     def list_activations(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
-        activations = [
-            activation
-            # Activations sort under their connection: one connection's list is one narrow query.
-            for activation in self._pushes.list_activations(caller.org_id, filters.connectionId)
-            if (filters.platform is None or activation.platform == filters.platform)
-            and (filters.status is None or activation.status is filters.status)
-        ]
-        topics = self._topics.get_many(caller.org_id, [activation.topic_id for activation in activations])
-        connections = {connection.id: connection for connection in self._connections.list_for_org(caller.org_id)}
-        rows = [self._row(activation, topics, connections) for activation in activations]
-        if filters.stale is not None:
-            rows = [row for row in rows if row["stale"] is filters.stale]
-        rows.sort(key=lambda row: (row["updatedAt"], row["id"]), reverse=True)
-        start = (filters.page - 1) * filters.pageSize
-        return {
-            "activations": rows[start : start + filters.pageSize],
-            "page": filters.page,
-            "pageSize": filters.pageSize,
-            "total": len(rows),
-        }
-
-    @staticmethod
-    def _row(activation: Activation, topics: dict[str, Topic], connections: dict[str, Connection]) -> dict[str, Any]:
-        topic, connection = topics.get(activation.topic_id), connections.get(activation.connection_id)
-        current_name = current_engine = None
-        if topic is not None and connection is not None:
-            template_key = activation.template_key or connection.config.get("template_key")
-            try:
-                current_name = segment_name(topic, connection.platform, template_key)
-            except InvalidInput:
-                current_name = None
-            current_engine = topic.classification.engine_version if topic.classification else None
-        return activation.to_response(current_name, current_engine)
+        """One page of the organisation's activations (activation_list.py)."""
+        return ActivationList(self._connections, self._pushes, self._topics).page(caller, filters)
 
     # -- helpers ------------------------------------------------------------------------------------
 

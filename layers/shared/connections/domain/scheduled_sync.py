@@ -31,13 +31,14 @@ from connections.domain.deadline import Deadline
 from connections.domain.errors import CredentialsUnreadable, InvalidInput, NotFound, SyncAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id
+from connections.domain.open_pages import unfinished_pages
 from connections.domain.outbound_errors import OutboundError
 from connections.domain.sync_page_message import SyncPageMessage
 from connections.domain.sync_run import RunStatus, SyncRun
 from connections.domain.sync_service import SyncService
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.sync_page_queue import SyncPageQueue
-from connections.ports.sync_run_repository import PageState, SyncRunRepository
+from connections.ports.sync_run_repository import SyncRunRepository
 
 SCHEDULER_PRINCIPAL = "scheduler"
 SCHEDULE_TRIGGER = "schedule"
@@ -171,9 +172,7 @@ class ScheduledSyncs:
             return []
         if not resumed:
             return list(range(1, (run.total_pages or 1) + 1))
-        records = self._runs.pages(run.org_id, run.id)
-        last = run.total_pages if run.total_pages is not None else max(records, default=0) + 1
-        return [page for page in range(1, last + 1) if page not in records or records[page].state is not PageState.DONE]
+        return list(unfinished_pages(self._runs, run))
 
     def _fail_if_stalled(self, org_id: str, run_id: str) -> str | None:
         """Fail a scheduled run that stopped making progress, so a new one can start; its id, or None."""

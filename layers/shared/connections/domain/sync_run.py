@@ -93,6 +93,8 @@ class SyncRun:
     completed_at: str | None = None
     last_error: str | None = None
     trigger: str = "api"
+    # Every page below this one is done (a low-water mark, raised as pages finish; open_pages.py).
+    first_open_page: int = 1
 
     def changed(self, **changes: Any) -> SyncRun:
         return replace(self, **changes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from connections.domain.errors import (
 from connections.domain.field_mapping import map_item
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.identifiers import RUN_PREFIX, new_id
+from connections.domain.open_pages import unfinished_pages
 from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.storage_limits import MAX_ITEM_BYTES
 from connections.domain.sync_run import (
@@ -168,17 +169,10 @@ class SyncService:
                 return candidate, claim
         raise Conflict("Every page of this run is processed or being processed; poll the run's status")
 
-    def _open_pages(self, run: SyncRun) -> list[int]:
-        """Pages not done and not leased, lowest first (one past the last known page when the total is unknown)."""
-        records = self._runs.pages(run.org_id, run.id)
-        now = self._clock.epoch()
-        last = run.total_pages if run.total_pages is not None else max(records, default=0) + 1
-        return [
-            number
-            for number in range(1, last + 1)
-            if number not in records
-            or (records[number].state is not PageState.DONE and records[number].lease_expires <= now)
-        ]
+    def _open_pages(self, run: SyncRun) -> Iterator[int]:
+        """Pages not done and not leased, lowest first (one past the last known page when the total is
+        unknown), read from the run's low-water mark up (open_pages.py)."""
+        return unfinished_pages(self._runs, run, self._clock.epoch())
 
     def _wait_for(self, run: SyncRun, page: int) -> PageRecord:
         waited = 0.0

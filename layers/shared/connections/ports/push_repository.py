@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from connections.domain.activation import Activation, PushRun
+from connections.domain.activation import Activation, ActivationPage, ActivationQuery, PushRun
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import RunStatus
 
@@ -69,6 +69,6 @@ class PushRepository(Protocol):
         """Close a running run and free its connection (None when it was no longer running)."""
         ...
 
-    def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
-        """Every activation of the organisation (of one connection, when given)."""
+    def list_page(self, org_id: str, query: ActivationQuery) -> ActivationPage:
+        """One page of the organisation's activations for ``query`` (never all of them)."""
         ...

@@ -45,7 +45,15 @@ class SyncRunRepository(Protocol):
     def get(self, org_id: str, run_id: str) -> SyncRun | None: ...
 
     def pages(self, org_id: str, run_id: str) -> dict[int, PageRecord]:
-        """Every page record of the run by page number (reads them all: choosing a page to work on)."""
+        """Every page record of the run by page number (reads them all: for inspection, not requests)."""
+        ...
+
+    def pages_from(self, org_id: str, run_id: str, first: int, limit: int) -> list[PageRecord]:
+        """Up to ``limit`` page records of the run from page ``first`` up, lowest first (consistent)."""
+        ...
+
+    def raise_open_mark(self, run: SyncRun, page: int) -> None:
+        """Record that every page below ``page`` is done (the run's first_open_page; never lowered)."""
         ...
 
     def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:

@@ -59,10 +59,6 @@ def push_run_key(org_id: str, run_id: str) -> Key:
     return org_item_key(org_id, PUSH_RUN_SORT_PREFIX + run_id)
 
 
-def activation_key(org_id: str, connection_id: str, topic_id: str) -> Key:
-    return org_item_key(org_id, f"{ACTIVATION_SORT_PREFIX}{connection_id}#{topic_id}")
-
-
 def api_key_reference_key(org_id: str, key_id: str) -> Key:
     return org_item_key(org_id, f"APIKEYREF#{key_id}")
 
@@ -115,3 +111,83 @@ def connection_topics_partition(org_id: str, connection_id: str, topic_id: str) 
 def topic_claim_key(org_id: str, claim: str) -> Key:
     """The item that claims ``claim`` (``TNAME#<name>`` or ``TEXT#<connection>#<id>``) for one topic."""
     return {"pk": {"S": f"ORG#{org_id}#TKEY#{_shard(claim)}"}, "sk": {"S": claim}}
+
+
+# -- activations --------------------------------------------------------------------------------
+# One per (connection, topic), spread like topics: partition ``ORG#<org>#ACT#<connection>#<n>`` with
+# ``n`` the topic's shard, so a push of many topics writes 8 partitions of its connection and a read
+# by (connection, topic) stays a point read. The listing reads GSIs sorted by activation id (ULID:
+# creation order), sharded the same way; see docs/STORAGE.md.
+
+ACTIVATION_SHARDS = TOPIC_SHARDS
+ACTIVATIONS_BY_ORG_INDEX = "ActivationsByOrg"
+ACTIVATIONS_BY_ORG_KEY = "orgActivationsPk"
+ACTIVATIONS_BY_CONNECTION_INDEX = "ActivationsByConnection"
+ACTIVATIONS_BY_CONNECTION_KEY = "connectionActivationsPk"
+ACTIVATIONS_BY_STATUS_INDEX = "ActivationsByStatus"
+ACTIVATIONS_BY_STATUS_KEY = "statusActivationsPk"
+# Sparse: set only while an activation is pending in a run (a push batch's candidates).
+PENDING_ACTIVATIONS_INDEX = "PendingActivations"
+PENDING_ACTIVATIONS_KEY = "pendingRunPk"
+ACTIVATION_LIST_SORT_KEY = "id"  # the listing indexes' sort key: the activation id
+
+
+def former_activation_key(org_id: str, connection_id: str, topic_id: str) -> Key:
+    """Where activations were stored before they were spread out (read by the layout migration only)."""
+    return org_item_key(org_id, f"{ACTIVATION_SORT_PREFIX}{connection_id}#{topic_id}")
+
+
+def activation_partition(org_id: str, connection_id: str, shard: int) -> str:
+    return f"ORG#{org_id}#ACT#{connection_id}#{shard}"
+
+
+def activation_key(org_id: str, connection_id: str, topic_id: str) -> Key:
+    partition = activation_partition(org_id, connection_id, topic_shard(topic_id))
+    return {"pk": {"S": partition}, "sk": {"S": ACTIVATION_SORT_PREFIX + topic_id}}
+
+
+def activation_shard(activation_id: str) -> int:
+    return _shard(activation_id)
+
+
+def org_activations_partition(org_id: str, shard: int) -> str:
+    return f"ORG#{org_id}#ACTS#{shard}"
+
+
+def connection_activations_partition(org_id: str, connection_id: str, shard: int) -> str:
+    return f"ORG#{org_id}#CONN#{connection_id}#ACTS#{shard}"
+
+
+def status_activations_partition(org_id: str, status: str, shard: int) -> str:
+    return f"ORG#{org_id}#ACTSTATUS#{status}#{shard}"
+
+
+def pending_activations_partition(org_id: str, run_id: str, shard: int) -> str:
+    return f"ORG#{org_id}#PUSHRUN#{run_id}#PENDING#{shard}"
+
+
+def activation_index_keys(
+    org_id: str, connection_id: str, activation_id: str, topic_id: str, status: str, run_id: str | None
+) -> dict[str, dict[str, str]]:
+    """The GSI key attributes an activation carries (the pending one only while it is pending)."""
+    shard = activation_shard(activation_id)
+    keys = {
+        ACTIVATIONS_BY_ORG_KEY: {"S": org_activations_partition(org_id, shard)},
+        ACTIVATIONS_BY_CONNECTION_KEY: {"S": connection_activations_partition(org_id, connection_id, shard)},
+        ACTIVATIONS_BY_STATUS_KEY: {"S": status_activations_partition(org_id, status, shard)},
+    }
+    if status == "pending" and run_id is not None:
+        keys[PENDING_ACTIVATIONS_KEY] = {"S": pending_activations_partition(org_id, run_id, topic_shard(topic_id))}
+    return keys
+
+
+# -- run history ----------------------------------------------------------------------------------
+# A connection's sync or push runs newest first (GSI RunsByConnection, sort key the run id, a ULID).
+# One partition per connection and kind: runs are started at most a few a minute.
+RUNS_BY_CONNECTION_INDEX = "RunsByConnection"
+RUNS_BY_CONNECTION_KEY = "connectionRunsPk"
+
+
+def connection_runs_partition(org_id: str, connection_id: str, kind: str) -> str:
+    """``kind``: ``SYNCRUN`` or ``PUSHRUN``."""
+    return f"ORG#{org_id}#CONN#{connection_id}#{kind}S"

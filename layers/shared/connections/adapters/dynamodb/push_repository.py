@@ -1,22 +1,39 @@
-"""PushRepository on DynamoDB: runs at ``PUSHRUN#<run>``, activations at ``ACT#<connection>#<topic>``
-(the key makes one activation per topic and connection), the connection's ``activePushRunId`` as the
-one-running-push lock. An activation is claimed for one push call with a conditional write (token and
-lease) before any platform call, and its outcome is written only while the claim still holds."""
+"""PushRepository on DynamoDB: runs at ``PUSHRUN#<run>``, activations at ``ACT#<topic>`` in their
+connection's partition ``ORG#<org>#ACT#<connection>#<n>`` (the key makes one activation per topic and
+connection; keys.py), the connection's ``activePushRunId`` as the one-running-push lock. An activation
+is claimed for one push call with a conditional write (token and lease) before any platform call, and
+its outcome is written only while the claim still holds.
+
+Reads that would otherwise go through every activation use GSIs: the listing (activation_listing.py)
+and a batch's candidates (``PendingActivations``, sparse: an activation carries its key only while it
+is pending in a run, so a batch reads about its 25 candidates and those other calls hold)."""
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from connections.adapters.dynamodb.activation_listing import read_activation_page
 from connections.adapters.dynamodb.item_codec import from_item, to_attribute, to_item
-from connections.adapters.dynamodb.keys import ACTIVATION_SORT_PREFIX, Key, activation_key, org_partition, push_run_key
+from connections.adapters.dynamodb.keys import (
+    ACTIVATION_SHARDS,
+    ACTIVATION_SORT_PREFIX,
+    ACTIVATIONS_BY_STATUS_KEY,
+    PENDING_ACTIVATIONS_INDEX,
+    PENDING_ACTIVATIONS_KEY,
+    Key,
+    activation_index_keys,
+    activation_key,
+    activation_partition,
+    pending_activations_partition,
+    push_run_key,
+)
 from connections.adapters.dynamodb.run_repository import RunRepository
 from connections.adapters.dynamodb.table_client import batch_get, batch_put, condition_failed, query_all
-from connections.domain.activation import Activation, ActivationStatus, PushRun
+from connections.domain.activation import Activation, ActivationPage, ActivationQuery, ActivationStatus, PushRun
 from connections.domain.errors import PushAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.sync_run import RunStatus
@@ -82,6 +99,7 @@ def _run(item: dict[str, Any]) -> PushRun:
 
 class DynamoPushRepository(RunRepository[PushRun]):
     LOCK = "activePushRunId"
+    KIND = "PUSHRUN"
 
     # -- runs ---------------------------------------------------------------------------------------
 
@@ -131,34 +149,56 @@ class DynamoPushRepository(RunRepository[PushRun]):
         return {activation.topic_id: activation for activation in found}
 
     def put_activations(self, activations: Sequence[Activation]) -> None:
-        items = [
-            activation_key(activation.org_id, activation.connection_id, activation.topic_id)
-            | to_item(_activation_values(activation))
-            for activation in activations
-        ]
+        items = [_stored_activation(activation) for activation in activations]
         batch_put(self.client, self._table, items)
 
     def pending_for_run(
         self, run: PushRun, limit: int, now_epoch: float, *, include_claimed: bool = False
     ) -> list[Activation]:
         unclaimed = {":now": to_attribute(round(now_epoch, 3))} if not include_claimed else {}
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "FilterExpression": "runId = :run AND #status = :pending"
-            + (" AND (attribute_not_exists(claimToken) OR leaseExpires < :now)" if unclaimed else ""),
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": org_partition(run.org_id)},
-                ":prefix": {"S": f"{ACTIVATION_SORT_PREFIX}{run.connection_id}#"},
-                ":run": {"S": run.id},
-                ":pending": {"S": ActivationStatus.PENDING.value},
+        found: list[Activation] = []
+        for shard in range(ACTIVATION_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": PENDING_ACTIVATIONS_INDEX,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": PENDING_ACTIVATIONS_KEY},
+                "ExpressionAttributeValues": {":pk": {"S": pending_activations_partition(run.org_id, run.id, shard)}}
+                | unclaimed,
+                "Limit": limit - len(found),
             }
-            | unclaimed,
-            "ConsistentRead": True,
-        }
-        # islice stops reading pages once ``limit`` activations are found.
-        return [_activation(item) for item in itertools.islice(query_all(self.client, request), limit)]
+            if unclaimed:
+                request["FilterExpression"] = "attribute_not_exists(claimToken) OR leaseExpires < :now"
+            found += _read_up_to(self.client, request, limit - len(found))
+            if len(found) >= limit:
+                return found
+        if not found and include_claimed:
+            # "Nothing pending" ends the run. The index is eventually consistent and may not show yet
+            # what the run's start has just written, so that answer is checked on the table (a read of
+            # the connection's activations; once per run, at its end).
+            return self._pending_in_table(run, limit)
+        return found
+
+    def _pending_in_table(self, run: PushRun, limit: int) -> list[Activation]:
+        found: list[Activation] = []
+        for shard in range(ACTIVATION_SHARDS):
+            request: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "FilterExpression": "runId = :run AND #status = :pending",
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": activation_partition(run.org_id, run.connection_id, shard)},
+                    ":prefix": {"S": ACTIVATION_SORT_PREFIX},
+                    ":run": {"S": run.id},
+                    ":pending": {"S": ActivationStatus.PENDING.value},
+                },
+                "ConsistentRead": True,
+            }
+            found += _read_up_to(self.client, request, limit - len(found))
+            if len(found) >= limit:
+                break
+        return found
 
     def claim(self, activation: Activation, run_id: str, token: str, lease_seconds: float) -> bool:
         now = time.time()
@@ -187,6 +227,20 @@ class DynamoPushRepository(RunRepository[PushRun]):
     def record_outcome(self, activation: Activation, token: str) -> bool:
         values = {name: value for name, value in _activation_values(activation).items() if value is not None}
         removed = [name for name, value in _activation_values(activation).items() if value is None]
+        # The status index moves with the status; an outcome that is not pending leaves the batch index.
+        indexes = activation_index_keys(
+            activation.org_id,
+            activation.connection_id,
+            activation.id,
+            activation.topic_id,
+            activation.status.value,
+            activation.run_id,
+        )
+        values[ACTIVATIONS_BY_STATUS_KEY] = indexes[ACTIVATIONS_BY_STATUS_KEY]["S"]
+        if PENDING_ACTIVATIONS_KEY in indexes:
+            values[PENDING_ACTIVATIONS_KEY] = indexes[PENDING_ACTIVATIONS_KEY]["S"]
+        else:
+            removed.append(PENDING_ACTIVATIONS_KEY)
         names = {f"#a{position}": name for position, name in enumerate(values)}
         names |= {f"#r{position}": name for position, name in enumerate(removed)}
         attributes = {f":a{position}": to_attribute(value) for position, value in enumerate(values.values())}
@@ -228,11 +282,32 @@ class DynamoPushRepository(RunRepository[PushRun]):
             raise
         return int(from_item(response["Attributes"]).get("pushAttempts", 0))
 
-    def list_activations(self, org_id: str, connection_id: str | None = None) -> list[Activation]:
-        prefix = ACTIVATION_SORT_PREFIX + (f"{connection_id}#" if connection_id else "")
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":pk": {"S": org_partition(org_id)}, ":prefix": {"S": prefix}},
-        }
-        return [_activation(item) for item in query_all(self.client, request)]
+    def list_page(self, org_id: str, query: ActivationQuery) -> ActivationPage:
+        raw = read_activation_page(self.client, self._table, org_id, query)
+        return ActivationPage([_activation(item) for item in raw.items], raw.next_after, raw.examined)
+
+
+def _stored_activation(activation: Activation) -> dict[str, Any]:
+    """The item of an activation: its key, its fields and the index keys its status gives it."""
+    return (
+        activation_key(activation.org_id, activation.connection_id, activation.topic_id)
+        | to_item(_activation_values(activation))
+        | activation_index_keys(
+            activation.org_id,
+            activation.connection_id,
+            activation.id,
+            activation.topic_id,
+            activation.status.value,
+            activation.run_id,
+        )
+    )
+
+
+def _read_up_to(client: Any, request: dict[str, Any], limit: int) -> list[Activation]:
+    """Up to ``limit`` activations a (filtered) query finds, reading no page past the one that fills it."""
+    found: list[Activation] = []
+    for item in query_all(client, request):
+        found.append(_activation(item))
+        if len(found) >= limit:
+            break
+    return found

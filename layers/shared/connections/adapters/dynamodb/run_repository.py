@@ -10,21 +10,31 @@ from typing import Any, ClassVar, Generic, TypeVar
 from botocore.exceptions import ClientError
 
 from connections.adapters.dynamodb.item_codec import to_attribute, to_item
-from connections.adapters.dynamodb.keys import Key
+from connections.adapters.dynamodb.keys import (
+    RUNS_BY_CONNECTION_INDEX,
+    RUNS_BY_CONNECTION_KEY,
+    Key,
+    connection_runs_partition,
+)
 from connections.adapters.dynamodb.run_locks import lock_holder, release_lock, replay_of, start_locked_run
+from connections.adapters.dynamodb.sharded_listing import read_newest_first
 from connections.adapters.dynamodb.table_client import TableRepository, condition_failed
 from connections.domain.activation import PushRun
 from connections.domain.errors import Conflict
 from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.identifiers import RUN_PREFIX
 from connections.domain.sync_run import RunStatus, SyncRun
 
 RunT = TypeVar("RunT", SyncRun, PushRun)
+# Runs a history read with a status filter examines before it answers.
+HISTORY_FILTER_BUDGET = 500
 
 
 class RunRepository(TableRepository, Generic[RunT]):
     """What both run repositories share; subclasses name their lock and key and read their items."""
 
     LOCK: ClassVar[str]
+    KIND: ClassVar[str]  # SYNCRUN or PUSHRUN: the run history's partition
 
     def _run_key(self, org_id: str, run_id: str) -> Key:
         raise NotImplementedError
@@ -60,11 +70,48 @@ class RunRepository(TableRepository, Generic[RunT]):
             org_id=run.org_id,
             connection_id=run.connection_id,
             lock=self.LOCK,
-            run_item=self._run_key(run.org_id, run.id) | to_item(record),
+            run_item=self._run_key(run.org_id, run.id)
+            | to_item(
+                record | {RUNS_BY_CONNECTION_KEY: connection_runs_partition(run.org_id, run.connection_id, self.KIND)}
+            ),
             run_id=run.id,
             idempotency=idempotency,
             already_running=already_running,
         )
+
+    def history(
+        self,
+        org_id: str,
+        connection_id: str,
+        *,
+        status: RunStatus | None = None,
+        after: str | None = None,
+        limit: int = 25,
+    ) -> tuple[list[RunT], str | None]:
+        """A connection's runs newest first, below run id ``after``; and the run id the next page starts
+        below (None: no more). With ``status``, a filter that examines at most ``HISTORY_FILTER_BUDGET``
+        runs a call, so a page may come back short with a position to go on."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": RUNS_BY_CONNECTION_INDEX,
+            "KeyConditionExpression": "#pk = :pk AND #sort BETWEEN :low AND :high",
+            "ExpressionAttributeNames": {"#pk": RUNS_BY_CONNECTION_KEY, "#sort": "id"},
+            "ExpressionAttributeValues": {":pk": {"S": connection_runs_partition(org_id, connection_id, self.KIND)}},
+        }
+        if status is not None:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"]["#status"] = "status"
+            request["ExpressionAttributeValues"][":status"] = {"S": status.value}
+        merged = read_newest_first(
+            self.client,
+            [request],
+            wanted=limit,
+            budget=HISTORY_FILTER_BUDGET if status is not None else None,
+            after=after,
+            sort_prefix=RUN_PREFIX,
+            sort_key="id",
+        )
+        return [self._run_from_item(item) for item in merged.items], merged.resume_after
 
     def _update_running(
         self,

@@ -48,13 +48,15 @@ def read_newest_first(
     budget: int | None,
     after: str | None = None,
     sort_prefix: str = "",
+    sort_key: str = "sk",
 ) -> MergedRead:
     """The ``wanted`` newest items over the queries in ``requests`` (one per shard), below ``after``.
 
     Each request is a Query with ``KeyConditionExpression`` ``pk = :pk AND sk BETWEEN :low AND
-    :high`` left to fill: ``:low`` is ``sort_prefix`` and ``:high`` the sort key to read below."""
+    :high`` left to fill: ``:low`` is ``sort_prefix`` and ``:high`` the sort key to read below.
+    ``sort_key`` names the sort key attribute (an index's may be other than ``sk``)."""
     shards = [_Shard(request, after) for request in requests]
-    state = _Merge(client, shards, sort_prefix)
+    state = _Merge(client, shards, sort_prefix, sort_key)
     share = math.ceil(wanted / len(shards)) + _SHARE_MARGIN
     for shard in shards:
         state.fetch(shard, share)
@@ -62,11 +64,11 @@ def read_newest_first(
     while True:
         boundary = state.boundary()
         head = state.newest_head()
-        if head is not None and (boundary is None or head.buffer[0]["sk"]["S"] >= boundary):
+        if head is not None and (boundary is None or head.buffer[0][sort_key]["S"] >= boundary):
             out.append(head.buffer.popleft())
             if len(out) == wanted:
                 more = any(shard.buffer or not shard.exhausted for shard in shards)
-                return MergedRead(out, out[-1]["sk"]["S"] if more else None, state.examined)
+                return MergedRead(out, out[-1][sort_key]["S"] if more else None, state.examined)
             continue
         if boundary is None:  # every shard read to its end and merged
             return MergedRead(out, None, state.examined)
@@ -80,10 +82,11 @@ def read_newest_first(
 
 
 class _Merge:
-    def __init__(self, client: Any, shards: list[_Shard], sort_prefix: str) -> None:
+    def __init__(self, client: Any, shards: list[_Shard], sort_prefix: str, sort_key: str) -> None:
         self._client = client
         self._shards = shards
         self._prefix = sort_prefix
+        self._key = sort_key
         self.examined = 0
 
     def fetch(self, shard: _Shard, limit: int) -> None:
@@ -98,12 +101,12 @@ class _Merge:
         response = self._client.query(**request)  # a ThrottleTranslatingClient: errors come translated
         self.examined += response.get("ScannedCount", len(response["Items"]))
         # BETWEEN includes its bounds: the cursor's own item is not read again.
-        shard.buffer.extend(item for item in response["Items"] if item["sk"]["S"] != shard.after)
+        shard.buffer.extend(item for item in response["Items"] if item[self._key]["S"] != shard.after)
         shard.start_key = response.get("LastEvaluatedKey")
         if shard.start_key is None:
             shard.exhausted = True
         else:
-            shard.frontier = shard.start_key["sk"]["S"]
+            shard.frontier = shard.start_key[self._key]["S"]
 
     def boundary(self) -> str | None:
         """The highest sort key some unfinished shard has not been read below (None: all finished).
@@ -115,4 +118,4 @@ class _Merge:
 
     def newest_head(self) -> _Shard | None:
         heads = [shard for shard in self._shards if shard.buffer]
-        return max(heads, key=lambda shard: shard.buffer[0]["sk"]["S"]) if heads else None
+        return max(heads, key=lambda shard: shard.buffer[0][self._key]["S"]) if heads else None

@@ -56,6 +56,7 @@ def _run_from_item(item: dict[str, Any]) -> SyncRun:
         completed_at=values.get("completedAt"),
         last_error=values.get("lastError"),
         trigger=values.get("trigger", "api"),
+        first_open_page=values.get("firstOpenPage", 1),
     )
 
 
@@ -73,6 +74,7 @@ def _page_from_item(item: dict[str, Any]) -> PageRecord:
 
 class DynamoSyncRunRepository(RunRepository[SyncRun]):
     LOCK = "activeSyncRunId"
+    KIND = "SYNCRUN"
 
     def _run_key(self, org_id: str, run_id: str) -> Key:
         return sync_run_key(org_id, run_id)
@@ -112,6 +114,34 @@ class DynamoSyncRunRepository(RunRepository[SyncRun]):
         }
         records = (_page_from_item(item) for item in query_all(self.client, request))
         return {record.page: record for record in records}
+
+    def pages_from(self, org_id: str, run_id: str, first: int, limit: int) -> list[PageRecord]:
+        response = self.client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues={
+                ":pk": {"S": org_partition(org_id)},
+                ":low": sync_page_key(org_id, run_id, first)["sk"],
+                ":high": {"S": sync_page_prefix(run_id) + "\uffff"},
+            },
+            Limit=limit,
+            ConsistentRead=True,
+        )
+        return [_page_from_item(item) for item in response["Items"]]
+
+    def raise_open_mark(self, run: SyncRun, page: int) -> None:
+        try:
+            self.client.update_item(
+                TableName=self._table,
+                Key=sync_run_key(run.org_id, run.id),
+                UpdateExpression="SET firstOpenPage = :page",
+                ConditionExpression="attribute_exists(pk) "
+                "AND (attribute_not_exists(firstOpenPage) OR firstOpenPage < :page)",
+                ExpressionAttributeValues={":page": {"N": str(page)}},
+            )
+        except ClientError as error:
+            if not condition_failed(error):  # another call raised it as far already
+                raise
 
     def page(self, org_id: str, run_id: str, page: int) -> PageRecord | None:
         item = self.client.get_item(

@@ -1,0 +1,127 @@
+"""GET /api/activations: one page of an organisation's activations, newest first, never all of them.
+
+connectionId and status are indexed (a page reads about its own size); platform, a status within a
+connection and stale are bounded filters: a request examines at most ``FILTER_BUDGET`` activations and
+answers what it found, possibly a short page, with a ``nextCursor`` to go on. ``stale`` is computed
+as before, from the topic and the connection as they are now (a stored flag would have to be rewritten
+on every activation of a connection whose template changes, and of a topic a sync enriches), so it is
+read over the page's topics only. See docs/STORAGE.md.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from connections.domain.access import Caller
+from connections.domain.activation import Activation, ActivationQuery
+from connections.domain.connection import Connection
+from connections.domain.errors import FieldProblem, InvalidInput
+from connections.domain.identifiers import ACTIVATION_PREFIX, is_valid_id
+from connections.domain.list_cursor import decode_cursor, encode_cursor
+from connections.domain.segment_naming import segment_name
+from connections.domain.topic import Topic
+from connections.ports.connection_repository import ConnectionRepository
+from connections.ports.push_repository import PushRepository
+from connections.ports.topic_repository import TopicRepository
+
+if TYPE_CHECKING:
+    from connections.domain.activation_filters import ActivationFilters
+
+# Activations a request with a bounded filter examines before it answers.
+FILTER_BUDGET = 500
+# How far page numbers reach (activations skipped before the page): beyond, nextCursor goes on.
+MAX_ACTIVATION_OFFSET = 1000
+
+
+class ActivationList:
+    def __init__(self, connections: ConnectionRepository, pushes: PushRepository, topics: TopicRepository) -> None:
+        self._connections = connections
+        self._pushes = pushes
+        self._topics = topics
+
+    def page(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
+        """One page of the caller's activations, filtered, by page number or cursor."""
+        scope = json.dumps(
+            ["activations", caller.org_id, filters.connectionId, filters.platform, filters.status, filters.stale]
+        )
+        after = decode_cursor(filters.cursor, scope) if filters.cursor is not None else None
+        if after is not None and not is_valid_id(after, ACTIVATION_PREFIX):
+            raise InvalidInput("Invalid cursor", [FieldProblem("cursor", "It is not a cursor this API returned")])
+        if filters.cursor is not None and filters.page != 1:
+            raise InvalidInput("Give either page or cursor", [FieldProblem("page", "Not allowed with cursor")])
+        bounded = filters.platform is not None or filters.stale is not None
+        bounded = bounded or (filters.connectionId is not None and filters.status is not None)
+        skip = (filters.page - 1) * filters.pageSize
+        if skip and bounded:
+            # Bounded reads can answer short pages: counting pages by number would be wrong.
+            raise InvalidInput(
+                "With platform, stale, or connectionId and status together, follow nextCursor instead of page numbers",
+                [FieldProblem("page", "Use cursor with these filters")],
+            )
+        if skip > MAX_ACTIVATION_OFFSET:
+            raise InvalidInput(
+                f"Page numbers reach the first {MAX_ACTIVATION_OFFSET:,} activations; follow nextCursor beyond",
+                [FieldProblem("page", f"page x pageSize may skip at most {MAX_ACTIVATION_OFFSET} activations")],
+            )
+        query = ActivationQuery(
+            connection_id=filters.connectionId,
+            platform=filters.platform,
+            status=filters.status,
+            pushed_only=filters.stale is True,
+            after=after,
+            skip=skip,
+            limit=filters.pageSize,
+            budget=FILTER_BUDGET,
+        )
+        connections = {connection.id: connection for connection in self._connections.list_for_org(caller.org_id)}
+        rows, next_after = self._rows(caller.org_id, query, filters.stale, connections)
+        return {
+            "activations": rows,
+            "page": filters.page,
+            "pageSize": filters.pageSize,
+            "nextCursor": encode_cursor(next_after, scope) if next_after is not None else None,
+        }
+
+    def _rows(
+        self, org_id: str, query: ActivationQuery, stale: bool | None, connections: dict[str, Connection]
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        if stale is None:
+            listing = self._pushes.list_page(org_id, query)
+            return self._respond(org_id, listing.activations, connections), listing.next_after
+        rows: list[dict[str, Any]] = []
+        examined = 0
+        while True:
+            listing = self._pushes.list_page(org_id, query)
+            examined += listing.examined
+            batch = self._respond(org_id, listing.activations, connections)
+            for position, row in enumerate(batch):
+                if row["stale"] is not stale:
+                    continue
+                rows.append(row)
+                if len(rows) == query.limit:
+                    more = position + 1 < len(batch) or listing.next_after is not None
+                    return rows, row["id"] if more else None
+            if listing.next_after is None or examined >= FILTER_BUDGET:
+                return rows, listing.next_after
+            query = replace(query, after=listing.next_after, budget=FILTER_BUDGET - examined)
+
+    def _respond(
+        self, org_id: str, activations: list[Activation], connections: dict[str, Connection]
+    ) -> list[dict[str, Any]]:
+        topics = self._topics.get_many(org_id, [activation.topic_id for activation in activations])
+        return [_row(activation, topics, connections) for activation in activations]
+
+
+def _row(activation: Activation, topics: dict[str, Topic], connections: dict[str, Connection]) -> dict[str, Any]:
+    topic, connection = topics.get(activation.topic_id), connections.get(activation.connection_id)
+    current_name = current_engine = None
+    if topic is not None and connection is not None:
+        template_key = activation.template_key or connection.config.get("template_key")
+        try:
+            current_name = segment_name(topic, connection.platform, template_key)
+        except InvalidInput:
+            current_name = None
+        current_engine = topic.classification.engine_version if topic.classification else None
+    return activation.to_response(current_name, current_engine)

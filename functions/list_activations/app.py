@@ -1,6 +1,6 @@
 """GET /api/activations: what was pushed where (filters connectionId, platform, status, stale)."""
 
-from connections.domain.activation_filters import ActivationFilters
+from connections.domain.list_filters import ActivationFilters
 from connections.http.resolver import api_handler, build_resolver, current_caller
 from connections.wiring import push_service
 

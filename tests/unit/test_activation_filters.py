@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from connections.domain.activation import ActivationStatus
-from connections.domain.activation_filters import ActivationFilters
 from connections.domain.errors import InvalidInput
+from connections.domain.list_filters import ActivationFilters
 
 
 def test_values_are_read_from_their_strings() -> None:

@@ -12,8 +12,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from connections.domain import activation_filters
+from connections.domain import list_filters
 from connections.domain.activation_requests import StartPushRequest
+from connections.domain.list_cursor import MAX_CURSOR_LENGTH
 from connections.domain.list_filters import TOPIC_QUERY_BOUNDS, TopicFilters
 from connections.domain.topic_requests import CreateTopicRequest
 
@@ -91,14 +92,14 @@ def test_the_activation_query_states_the_filters_bounds(openapi: dict) -> None:
     # The activation filters are plain code (no pydantic at the listing's init): their bounds by name.
     documented = {p["name"]: p["schema"] for p in openapi["paths"]["/api/activations"]["get"]["parameters"]}
 
-    assert documented["connectionId"]["maxLength"] == activation_filters.MAX_FILTER_ID_LENGTH
-    assert documented["platform"]["maxLength"] == activation_filters.MAX_PLATFORM_LENGTH
-    assert (documented["page"]["minimum"], documented["page"]["maximum"]) == (1, activation_filters.MAX_LIST_PAGE)
+    assert documented["connectionId"]["maxLength"] == list_filters.MAX_FILTER_ID_LENGTH
+    assert documented["platform"]["maxLength"] == list_filters.MAX_PLATFORM_LENGTH
+    assert (documented["page"]["minimum"], documented["page"]["maximum"]) == (1, list_filters.MAX_LIST_PAGE)
     assert (documented["pageSize"]["maximum"], documented["pageSize"]["default"]) == (
-        activation_filters.MAX_PAGE_SIZE,
-        activation_filters.DEFAULT_PAGE_SIZE,
+        list_filters.MAX_ACTIVATION_PAGE_SIZE,
+        list_filters.DEFAULT_ACTIVATION_PAGE_SIZE,
     )
-    assert documented["cursor"]["maxLength"] == activation_filters.MAX_CURSOR_LENGTH
+    assert documented["cursor"]["maxLength"] == MAX_CURSOR_LENGTH
     assert documented["status"]["$ref"].endswith("/ActivationStatus")
 
 

@@ -10,11 +10,11 @@ import pytest
 
 from connections.domain.access import AuthType, Caller
 from connections.domain.activation import BATCH_SIZE, Activation, ActivationStatus
-from connections.domain.activation_filters import ActivationFilters
 from connections.domain.activation_requests import StartPushRequest
 from connections.domain.deadline import Deadline
 from connections.domain.errors import Conflict, InvalidInput, PushAlreadyRunning
 from connections.domain.idempotency import IdempotencyClaim
+from connections.domain.list_filters import ActivationFilters
 from connections.domain.outbound_errors import UpstreamStatusError
 from connections.domain.platforms import Direction, Platform
 from connections.domain.push_service import CLAIM_LEASE_SECONDS, MAX_PUSH_ATTEMPTS, BatchOutcome, PushService

@@ -27,7 +27,7 @@ from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
 
 if TYPE_CHECKING:
-    from connections.domain.activation_filters import ActivationFilters
+    from connections.domain.list_filters import ActivationFilters
 
 # Activations a request with a bounded filter examines before it answers.
 FILTER_BUDGET = 500

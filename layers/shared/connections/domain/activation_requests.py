@@ -1,6 +1,6 @@
 """The push routes' request body: a pydantic model, apart from the records in activation.py so that the
 push service and the status read do not import pydantic (the activation list's filters are plain:
-activation_filters.py)."""
+list_filters.py)."""
 
 from __future__ import annotations
 

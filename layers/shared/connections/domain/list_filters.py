@@ -1,4 +1,5 @@
-"""The query parameters of GET /api/connections and GET /api/topics, validated without pydantic.
+"""The query parameters of GET /api/connections, GET /api/topics and GET /api/activations, validated
+without pydantic.
 
 A list function validates nothing but its query string, and pydantic costs it 90 to 110 ms of a cold
 start (the import and the validator's build), more than the rest of its init. These checks answer what
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from connections.domain.activation import ActivationStatus
 from connections.domain.errors import FieldProblem, InvalidInput
 from connections.domain.list_cursor import MAX_CURSOR_LENGTH
 from connections.domain.platforms import Direction, Platform
@@ -27,8 +29,11 @@ MIN_LIST_PAGE = 1
 MAX_LIST_PAGE = 100_000
 MAX_TOPIC_PAGE_SIZE = 100
 DEFAULT_TOPIC_PAGE_SIZE = 25
+MAX_ACTIVATION_PAGE_SIZE = 100
+DEFAULT_ACTIVATION_PAGE_SIZE = 50
 # Ids a listing is filtered by.
 MAX_FILTER_ID_LENGTH = 64
+MAX_PLATFORM_LENGTH = 32
 
 INVALID_QUERY = "Invalid query parameters"
 _INTEGER = re.compile(r"[+-]?[0-9](?:_?[0-9])*(?:\.0+)?")
@@ -80,6 +85,19 @@ def _text(max_length: int, min_length: int = 0, strip: bool = False) -> Callable
         return value
 
     return parse
+
+
+# The spellings pydantic reads as booleans in a query string.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise _Problem("Input should be a valid boolean, unable to interpret input")
 
 
 def _read(parameters: Mapping[str, str] | None, fields: Mapping[str, Callable[[str], Any]]) -> dict[str, Any]:
@@ -154,4 +172,32 @@ TOPIC_QUERY_BOUNDS: dict[str, dict[str, int]] = {
     "page": {"minimum": MIN_LIST_PAGE, "maximum": MAX_LIST_PAGE},
     "pageSize": {"minimum": 1, "maximum": MAX_TOPIC_PAGE_SIZE},
     "cursor": {"minLength": 1, "maxLength": MAX_CURSOR_LENGTH},
+}
+
+
+@dataclass(frozen=True)
+class ActivationFilters:
+    """GET /api/activations: what was pushed where, and the page (by number or by cursor)."""
+
+    connectionId: str | None = None
+    platform: str | None = None
+    status: ActivationStatus | None = None
+    stale: bool | None = None
+    page: int = 1
+    pageSize: int = DEFAULT_ACTIVATION_PAGE_SIZE
+    cursor: str | None = None
+
+    @classmethod
+    def from_query(cls, parameters: Mapping[str, str] | None) -> ActivationFilters:
+        return cls(**_read(parameters, _ACTIVATION_FIELDS))
+
+
+_ACTIVATION_FIELDS: dict[str, Callable[[str], Any]] = {
+    "connectionId": _text(MAX_FILTER_ID_LENGTH),
+    "platform": _text(MAX_PLATFORM_LENGTH),
+    "status": _choice(ActivationStatus),
+    "stale": _boolean,
+    "page": _integer(MIN_LIST_PAGE, MAX_LIST_PAGE),
+    "pageSize": _integer(1, MAX_ACTIVATION_PAGE_SIZE),
+    "cursor": _text(MAX_CURSOR_LENGTH, min_length=1),
 }

@@ -49,8 +49,8 @@ from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
-    from connections.domain.activation_filters import ActivationFilters
     from connections.domain.activation_requests import StartPushRequest
+    from connections.domain.list_filters import ActivationFilters
 
 
 # A claim outlives the Lambda that made it (30 s at most); after this it may be pushed again.

@@ -23,12 +23,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
 
-LIVERAMP_TOKEN_PATH = "/authn/v1/oauth2/token"
-LIVERAMP_SEGMENTS_PATH = "/data-marketplace/seller-api/v1/segments"
+# Re-exported: tests import every platform fake from here.
+from tests.fakes.liveramp import LIVERAMP_SEGMENTS_PATH as LIVERAMP_SEGMENTS_PATH
+from tests.fakes.liveramp import LIVERAMP_TOKEN_PATH as LIVERAMP_TOKEN_PATH
+from tests.fakes.liveramp import LiveRampFake as LiveRampFake
+
 TTD_AUTH_PATH = "/v3/authentication"
 TTD_QUERY_PATH = "/v3/thirdpartydata/query"
 TTD_ELEMENTS_PATH = "/v3/thirdpartydata"
@@ -90,7 +92,7 @@ class TokenStore:
             return list(self._expiry)
 
 
-def _page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int, int]:
+def page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int, int]:
     """(start, size) from ``limit``, or ``page`` (1-based) and ``page_size``."""
 
     def number(name: str, default: int) -> int:
@@ -104,113 +106,7 @@ def _page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int,
 
 
 # --------------------------------------------------------------------------------------------- LiveRamp
-class LiveRampFake:
-    """Service-account token endpoint + Data Seller segments API."""
-
-    def __init__(
-        self,
-        server: FakeHttpServer,
-        *,
-        expires_in: int = 600,
-        expired_status: int = 401,
-        grant: str = "password",
-        segments: int = 3,
-    ) -> None:
-        self.server = server
-        self.tokens = TokenStore()
-        self.expires_in = expires_in
-        self.expired_status = expired_status
-        self.segments: dict[str, dict[str, Any]] = {s["id"]: s for s in sample_segments(segments, "lr")}
-        self._ids = itertools.count(1001)
-        self.org_id = "org-4711"
-        if grant == "password":
-            self.credentials = {"username": "lr-account-7c1e", "password": "lr-secret-9f8e7d6c", "org_id": self.org_id}
-        else:
-            self.credentials = {
-                "client_id": "lr-client-3a2b",
-                "client_secret": "lr-secret-5d4c3b2a",
-                "org_id": self.org_id,
-            }
-        server.route("POST", LIVERAMP_TOKEN_PATH, self._token)
-        server.route("GET", LIVERAMP_SEGMENTS_PATH, self._authorised(self._list))
-        server.route("POST", LIVERAMP_SEGMENTS_PATH, self._authorised(self._create))
-        server.route("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
-
-    @property
-    def token_url(self) -> str:
-        return self.server.url + LIVERAMP_TOKEN_PATH
-
-    def outbound_config(self) -> dict[str, Any]:
-        return {
-            "api_base_url": self.server.url,
-            "token_url": self.token_url,
-            "data_source_location": "US",
-            "default_cpm": 2.5,
-            "currency": "USD",
-        }
-
-    def inbound_config(self) -> dict[str, Any]:
-        return {"base_url": self.server.url + LIVERAMP_SEGMENTS_PATH, "items_path": "segments", "count_path": "total"}
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.inbound_config() | self.outbound_config()
-
-    def token_requests(self) -> int:
-        return self.server.count("POST", LIVERAMP_TOKEN_PATH)
-
-    def _token(self, request: RecordedRequest) -> FakeResponse:
-        form = {name: values[0] for name, values in parse_qs(request.body.decode()).items()}
-        expected = self.credentials
-        if form.get("grant_type") == "password":
-            accepted = (
-                form.get("username") == expected.get("username")
-                and form.get("password") == expected.get("password")
-                and form.get("client_id") == "liveramp-api"
-                and form.get("scope") == "openid"
-            )
-        elif form.get("grant_type") == "client_credentials":
-            accepted = form.get("client_id") == expected.get("client_id") and form.get("client_secret") == expected.get(
-                "client_secret"
-            )
-        else:
-            return FakeResponse.json({"error": "unsupported_grant_type"}, 400)
-        if not accepted:
-            return FakeResponse.json({"error": "invalid_grant", "error_description": "Invalid credentials"}, 401)
-        token = self.tokens.issue(self.expires_in)
-        return FakeResponse.json({"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in})
-
-    def _authorised(self, handler: Any) -> Any:
-        def check(request: RecordedRequest) -> FakeResponse:
-            header = request.header("authorization") or ""
-            if not self.tokens.valid(header.removeprefix("Bearer ")):
-                payload = {"error": "invalid_token", "error_description": "The access token expired"}
-                return _unauthorised(self.expired_status, payload)
-            if request.header("lr-org-id") != self.org_id:
-                return FakeResponse.json({"message": "Organization is not permitted"}, 403)
-            return handler(request)
-
-        return check
-
-    def _list(self, request: RecordedRequest) -> FakeResponse:
-        listed = list(self.segments.values())
-        start, size = _page_slice(request)
-        return FakeResponse.json({"segments": listed[start : start + size], "total": len(listed)})
-
-    def _create(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if not body.get("name") or body.get("segmentType") not in ("SYNDICATED", "CUSTOM", "DIRECT"):
-            return FakeResponse.json({"message": "name and segmentType are required"}, 400)
-        segment_id = str(next(self._ids))
-        self.segments[segment_id] = {"id": segment_id, **body}
-        return FakeResponse.json({"segmentId": int(segment_id), **body}, 201)
-
-    def _update(self, request: RecordedRequest) -> FakeResponse:
-        segment_id = request.path_params["segment_id"]
-        if segment_id not in self.segments:
-            return FakeResponse.json({"message": "Segment not found"}, 404)
-        self.segments[segment_id] |= request.json()
-        return FakeResponse.json(self.segments[segment_id])
+# The strict Data Seller API fake lives in tests/fakes/liveramp.py.
 
 
 # ---------------------------------------------------------------------------------------- The Trade Desk
@@ -325,7 +221,7 @@ class TradeDeskFake:
 
     def _listing(self, request: RecordedRequest) -> FakeResponse:
         listed = list(self.elements.values())
-        start, size = _page_slice(request)
+        start, size = page_slice(request)
         return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
 
 
@@ -382,7 +278,7 @@ class IndexExchangeFake:
     def _list(self, request: RecordedRequest) -> FakeResponse:
         listed = [{"id": k, "name": v["externalSegmentName"]} for k, v in self.segments.items()]
         listed = listed or [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
-        start, size = _page_slice(request)
+        start, size = page_slice(request)
         return FakeResponse.json({"data": listed[start : start + size], "total": len(listed)})
 
     def _register(self, request: RecordedRequest) -> FakeResponse:

@@ -137,7 +137,11 @@ def test_inbound_connection_requires_base_url(api: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("platform", "credentials", "fragment"),
     [
-        ("liveramp", {"client_id": "only-half"}, "needs password + username or client_id + client_secret"),
+        (
+            "liveramp",
+            {"client_id": "only-half"},
+            "needs org_id + password + username or client_id + client_secret + org_id",
+        ),
         ("liveramp", {"api_token": "x"}, "not used by platform liveramp"),
         ("tradedesk", {"login": "me"}, "needs api_key or login + password"),
         ("indexexchange", {"username": "me"}, "needs key + username"),

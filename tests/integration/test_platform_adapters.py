@@ -8,12 +8,14 @@ deadline) are in test_platform_faults.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.factory import PlatformClientFactory
+from connections.adapters.platforms.platform_errors import IncompleteConnection, UndocumentedOperation
 from connections.adapters.platforms.token_cache import TokenCache
 from connections.domain.outbound_errors import MalformedResponse, UpstreamStatusError
 from connections.ports.platforms import SegmentSpec
@@ -381,24 +383,62 @@ def test_liveramp_needs_a_complete_login(factory: PlatformClientFactory) -> None
     assert error.message == "LiveRamp needs the credentials username + password, or client_id + client_secret"
 
 
-def test_liveramp_segments_are_created_updated_and_deactivated(
+def test_liveramp_segments_are_created_on_a_first_party_segment_and_updated_without_pricing(
     factory: PlatformClientFactory, logs: CapturedLogs
 ) -> None:
     with liveramp_fake() as fake:
         destination = factory.destination("liveramp", fake.outbound_config(), fake.credentials, "conn_1")
+        segment = replace(SEGMENT, extra={"activation_segment_id": "lr-0001"})
 
-        created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        destination.deactivate_segment(created.platform_segment_id, deadline())
+        created = destination.create_segment(segment, deadline())
+        fake.distribute(created.platform_segment_id)  # pricing is fixed from now on
+        destination.update_segment(created.platform_segment_id, replace(segment, cpm=9.0), deadline())
 
         assert created.platform_segment_id == "1001"
         body = fake.server.requests_to("POST", LIVERAMP_SEGMENTS_PATH)[0].json()
+        assert body["activationSegmentId"] == "lr-0001"
         assert body["name"] == SEGMENT.name and body["segmentType"] == "SYNDICATED"
+        assert body["restrictions"] == {"permittedUseCases": ["TARGETING"]}
         assert body["pricing"] == {"currency": "USD", "cpm": 2.25}
         assert body["dataSourceLocation"] == "US"
-        assert fake.segments["1001"]["status"] == "DISABLED"
+        assert "allowedPlatforms" not in body
+        update = fake.server.requests_to("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}")[0].json()
+        assert not {"pricing", "activationSegmentId", "segmentId", "restrictions"} & update.keys()
+        assert fake.segments["1001"]["pricing"] == {"currency": "USD", "cpm": 2.25}
         assert fake.token_requests() == 1
         assert_no_secrets(fake, logs, created)
+
+
+def test_liveramp_custom_segments_carry_the_configured_allowlist_and_use_cases(factory: PlatformClientFactory) -> None:
+    with liveramp_fake() as fake:
+        config = fake.outbound_config() | {
+            "segment_type": "CUSTOM",
+            "allowed_platforms": ["THE_TRADE_DESK"],
+            "permitted_use_cases": ["TARGETING", "MEASUREMENT"],
+        }
+        destination = factory.destination("liveramp", config, fake.credentials, "conn_1")
+
+        created = destination.create_segment(replace(SEGMENT, extra={"activation_segment_id": "lr-0002"}), deadline())
+
+        assert fake.segments[created.platform_segment_id]["segmentType"] == "CUSTOM"
+        assert fake.segments[created.platform_segment_id]["allowedPlatforms"] == ["THE_TRADE_DESK"]
+        body = fake.server.requests_to("POST", LIVERAMP_SEGMENTS_PATH)[0].json()
+        assert body["restrictions"] == {"permittedUseCases": ["TARGETING", "MEASUREMENT"]}
+
+
+def test_liveramp_sends_nothing_for_a_topic_without_a_first_party_segment_or_for_deactivation(
+    factory: PlatformClientFactory,
+) -> None:
+    with liveramp_fake() as fake:
+        destination = factory.destination("liveramp", fake.outbound_config(), fake.credentials, "conn_1")
+
+        with pytest.raises(IncompleteConnection, match="first-party segment"):
+            destination.create_segment(SEGMENT, deadline())
+        with pytest.raises(UndocumentedOperation, match="documents no deactivation"):
+            destination.deactivate_segment("1001", deadline())
+
+        assert fake.server.count("POST", LIVERAMP_SEGMENTS_PATH) == 0
+        assert fake.server.count("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}") == 0
 
 
 # ------------------------------------------------------------------------------------ The Trade Desk

@@ -50,12 +50,25 @@ CONFIG_VALUES: dict[str, Any] = {
     "headers": {"X-Team": "ads"},
     "api_key_header": "X-Api-Key",
     "provider_id": "provider-1",
+    "segment_type": "SYNDICATED",
+    "allowed_platforms": ["THE_TRADE_DESK"],
+    "permitted_use_cases": ["TARGETING"],
 }
+# LiveRamp segment types with and without an allowlist (CUSTOM and DIRECT need one, SYNDICATED refuses it).
+LIVERAMP_TYPES: list[dict[str, Any]] = [
+    {"segment_type": "CUSTOM"},
+    {"segment_type": "DIRECT", "allowed_platforms": ["THE_TRADE_DESK"]},
+    {"segment_type": "SYNDICATED", "allowed_platforms": ["THE_TRADE_DESK"]},
+    {"segment_type": "syndicated"},
+    {"permitted_use_cases": []},
+    {"permitted_use_cases": ["targeting"]},
+]
 LOGINS: dict[Platform, list[dict[str, str]]] = {
     Platform.LIVERAMP: [
         {"username": "account", "password": "secret-password"},
         {"client_id": "client", "client_secret": "client-secret-1"},
         {"client_id": "client", "client_secret": "client-secret-1", "org_id": "org-1"},
+        {"username": "account", "password": "secret-password", "org_id": "org-1"},
     ],
     Platform.TRADEDESK: [{"api_key": "ttd-api-key-1"}, {"login": "me", "password": "secret-password"}],
     Platform.INDEXEXCHANGE: [{"username": "me", "key": "ix-api-key-1"}],
@@ -161,6 +174,8 @@ def sample_bodies() -> Iterator[tuple[str, dict[str, Any]]]:
             )
             yield f"{label} empty field_mappings", body(platform, direction, config | {"field_mappings": {}})
             yield f"{label} unknown key", body(platform, direction, config | {"colour": "blue"})
+            for liveramp in LIVERAMP_TYPES:
+                yield f"{label} liveramp {liveramp}", body(platform, direction, config | liveramp)
             for schedule in SCHEDULES:
                 yield f"{label} schedule {schedule!r}", body(platform, direction, config | {"schedule": schedule})
             for name in HEADER_NAMES:

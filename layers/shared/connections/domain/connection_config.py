@@ -63,6 +63,12 @@ _HEADER_VALUE = re.compile(rf"[\t\x20-\x7e]{{0,{MAX_HEADER_VALUE_LENGTH}}}")
 
 AUTH_TYPES = ("bearer", "basic", "api_key", "none")
 
+# LiveRamp Data Seller API (adapters/platforms/liveramp.py): segment types, and which need an allowlist.
+LIVERAMP_SEGMENT_TYPES = ("SYNDICATED", "CUSTOM", "DIRECT")
+_LIVERAMP_ALLOWLISTED_TYPES = ("CUSTOM", "DIRECT")
+_ENUM_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+MAX_NAME_LIST = 50
+
 Checker = Callable[[Any], str | None]  # returns a problem message, or None when the value is fine
 
 
@@ -162,6 +168,32 @@ def _headers(value: Any) -> str | None:
     return None
 
 
+def _names(what: str) -> Checker:
+    """A non-empty list of distinct upper-case names (LiveRamp's platform and use case enums)."""
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_NAME_LIST:
+            return f"must be a list of 1 to {MAX_NAME_LIST} {what}"
+        if not all(isinstance(item, str) and _ENUM_NAME.fullmatch(item) for item in value):
+            return f"must hold {what} in upper case, such as TARGETING"
+        if len(set(value)) != len(value):
+            return f"must not repeat {what}"
+        return None
+
+    return check
+
+
+def _liveramp_problems(config: Mapping[str, Any]) -> list[FieldProblem]:
+    """allowedPlatforms is required for CUSTOM and DIRECT segments and must not be used for SYNDICATED."""
+    segment_type = config.get("segment_type", "SYNDICATED")
+    has_platforms = "allowed_platforms" in config
+    if segment_type in _LIVERAMP_ALLOWLISTED_TYPES and not has_platforms:
+        return [FieldProblem("config.allowed_platforms", f"is required for segment_type {segment_type}")]
+    if segment_type == "SYNDICATED" and has_platforms:
+        return [FieldProblem("config.allowed_platforms", "must not be set for segment_type SYNDICATED")]
+    return []
+
+
 @dataclass(frozen=True)
 class ConfigKey:
     """A documented config key: how to check it, and where it applies."""
@@ -176,6 +208,7 @@ class ConfigKey:
 
 
 _CUSTOM = frozenset({Platform.CUSTOM_API})
+_LIVERAMP = frozenset({Platform.LIVERAMP})
 
 CONFIG_KEYS: Mapping[str, ConfigKey] = {
     # inbound (sync/pull)
@@ -207,6 +240,10 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
         outbound=True,
         platforms=frozenset({Platform.TRADEDESK}),
     ),
+    # LiveRamp Data Marketplace segments (see adapters/platforms/liveramp.py for the sources)
+    "segment_type": ConfigKey(_choice(LIVERAMP_SEGMENT_TYPES), outbound=True, platforms=_LIVERAMP),
+    "allowed_platforms": ConfigKey(_names("platform names"), outbound=True, platforms=_LIVERAMP),
+    "permitted_use_cases": ConfigKey(_names("use case names"), outbound=True, platforms=_LIVERAMP),
 }
 
 # auth_type is documented as an inbound key for every platform; outbound it only means something for
@@ -237,6 +274,8 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
         message = spec.check(value)
         if message:
             problems.append(FieldProblem(field, message))
+    if platform is Platform.LIVERAMP and direction.pushes and not problems:
+        problems += _liveramp_problems(config)
     if direction.pulls and "base_url" not in config:
         problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
     return problems

@@ -21,10 +21,11 @@ _KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
 PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
-    # OAuth2 password grant (account id + secret key) or client-credentials grant; LR-Org-Id optional.
+    # OAuth2 password grant (account id + secret key) or client-credentials grant, and the org id
+    # every call sends as LR-Org-Id (required by LiveRamp).
     Platform.LIVERAMP: (
         frozenset({"username", "password", "client_id", "client_secret", "org_id"}),
-        (frozenset({"username", "password"}), frozenset({"client_id", "client_secret"})),
+        (frozenset({"username", "password", "org_id"}), frozenset({"client_id", "client_secret", "org_id"})),
     ),
     # A long-lived API token, or login + password exchanged at POST /v3/authentication.
     Platform.TRADEDESK: (

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
+from tests.fakes.indexexchange_taxonomy import TaxonomyInbox
 
 # Re-exported: tests import every platform fake from here.
 from tests.fakes.liveramp import LIVERAMP_SEGMENTS_PATH as LIVERAMP_SEGMENTS_PATH
@@ -227,28 +228,45 @@ class TradeDeskFake:
 
 # ---------------------------------------------------------------------------------------- Index Exchange
 class IndexExchangeFake:
-    """``/auth/oauth/token`` (username + API key) and segment registration endpoints."""
+    """``/auth/oauth/token`` (username + API key) and a paged listing for inbound reads; outbound,
+    the taxonomy-file inbox in S3 (``inbox``, built on first use, under moto)."""
 
-    def __init__(self, server: FakeHttpServer, *, expires_in: int | None = None) -> None:
+    def __init__(
+        self, server: FakeHttpServer, *, expires_in: int | None = None, inbox: TaxonomyInbox | None = None
+    ) -> None:
         self.server = server
         self.tokens = TokenStore()
         self.expires_in = expires_in
-        self.credentials = {"username": "ix-user@example.com", "key": "ix-key-1q2w3e4r5t"}
-        self.segments: dict[str, dict[str, Any]] = {}
+        self.credentials = {
+            "username": "ix-user@example.com",
+            "key": "ix-key-1q2w3e4r5t",
+            "aws_access_key_id": "AKIAIXTAXONOMY0001",
+            "aws_secret_access_key": "ix-aws-secret-7h6g5f4d",
+        }
+        self._inbox = inbox
         server.route("POST", IX_TOKEN_PATH, self._token)
         server.route("GET", IX_SEGMENTS_PATH, self._authorised(self._list))
-        server.route("POST", IX_SEGMENTS_PATH, self._authorised(self._register))
-        server.route("PUT", IX_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
+
+    @property
+    def inbox(self) -> TaxonomyInbox:
+        if self._inbox is None:
+            self._inbox = TaxonomyInbox()
+        return self._inbox
 
     @property
     def token_url(self) -> str:
         return self.server.url + IX_TOKEN_PATH
 
     def outbound_config(self) -> dict[str, Any]:
-        return {"api_base_url": self.server.url + "/api", "token_url": self.token_url, "default_cpm": 0.5}
+        return self.inbox.config() | {"default_cpm": 0.5}
 
     def inbound_config(self) -> dict[str, Any]:
-        return {"base_url": self.server.url + IX_SEGMENTS_PATH, "items_path": "data", "count_path": "total"}
+        return {
+            "base_url": self.server.url + IX_SEGMENTS_PATH,
+            "token_url": self.token_url,
+            "items_path": "data",
+            "count_path": "total",
+        }
 
     @property
     def config(self) -> dict[str, Any]:
@@ -256,6 +274,10 @@ class IndexExchangeFake:
 
     def token_requests(self) -> int:
         return self.server.count("POST", IX_TOKEN_PATH)
+
+    def registered(self) -> dict[str, str]:
+        """The segments Index would register from the inbox's taxonomy files."""
+        return self.inbox.registered()
 
     def _token(self, request: RecordedRequest) -> FakeResponse:
         body = request.json()
@@ -276,25 +298,9 @@ class IndexExchangeFake:
         return check
 
     def _list(self, request: RecordedRequest) -> FakeResponse:
-        listed = [{"id": k, "name": v["externalSegmentName"]} for k, v in self.segments.items()]
-        listed = listed or [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
+        listed = [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
         start, size = page_slice(request)
         return FakeResponse.json({"data": listed[start : start + size], "total": len(listed)})
-
-    def _register(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        external_id, name = body.get("externalSegmentID"), body.get("externalSegmentName")
-        if not external_id or not name or len(external_id) > 255 or len(name) > 255:
-            return FakeResponse.json({"responseCode": 400, "message": "externalSegmentID and name are required"}, 400)
-        self.segments[external_id] = body
-        return FakeResponse.json({"responseCode": 200, "data": {"segmentID": external_id}})
-
-    def _update(self, request: RecordedRequest) -> FakeResponse:
-        segment_id = request.path_params["segment_id"]
-        if segment_id not in self.segments:
-            return FakeResponse.json({"responseCode": 404, "message": "Segment not found"}, 404)
-        self.segments[segment_id] |= request.json()
-        return FakeResponse.json({"responseCode": 200, "data": self.segments[segment_id]})
 
 
 # ---------------------------------------------------------------------------------------- custom REST API

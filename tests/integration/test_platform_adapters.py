@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.factory import PlatformClientFactory
@@ -557,76 +558,100 @@ def test_tradedesk_create_of_an_existing_element_updates_it(factory: PlatformCli
 
 
 # ------------------------------------------------------------------------------------ Index Exchange
-def test_indexexchange_test_obtains_a_token(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
+# Inbound reads use Index's API token; pushes deliver taxonomy files to the connection's S3 bucket.
+def test_indexexchange_source_obtains_a_token_and_caches_it(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
     with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
+        source.fetch_page(1, 5, deadline())
 
-        assert destination.test(deadline()) == "Connected to Index Exchange API"
-        assert destination.display_name == "Index Exchange"
-        assert fake.server.requests_to("POST", IX_TOKEN_PATH)[0].json() == fake.credentials
-        assert_no_secrets(fake, logs)
-
-
-def test_indexexchange_token_is_cached_for_later_calls(factory: PlatformClientFactory) -> None:
-    with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.test(deadline())
-        created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        factory.source("indexexchange", fake.config, fake.credentials).fetch_page(0, 5, deadline())
-
+        assert fake.server.requests_to("POST", IX_TOKEN_PATH)[0].json() == {
+            "username": fake.credentials["username"],
+            "key": fake.credentials["key"],
+        }
         assert fake.token_requests() == 1
         assert {r.header("authorization") for r in fake.server.requests if r.path != IX_TOKEN_PATH} == {
             f"Bearer {fake.tokens.issued[0]}"
         }
+        assert_no_secrets(fake, logs)
 
 
 def test_indexexchange_expired_token_is_refreshed_once(factory: PlatformClientFactory) -> None:
     with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.test(deadline())
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
         fake.tokens.expire_all()
 
-        created = destination.create_segment(SEGMENT, deadline())
+        source.fetch_page(0, 5, deadline())
 
-        assert created.platform_segment_id == "topic_01HZX"
         assert fake.token_requests() == 2
-        assert fake.server.count("POST", IX_SEGMENTS_PATH) == 2
+        assert fake.server.count("GET", IX_SEGMENTS_PATH) == 3  # the refused read, then its retry
 
 
 def test_indexexchange_wrong_key_fails_authentication(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
     with indexexchange_fake() as fake:
         wrong = fake.credentials | {"key": "revoked-api-key"}
-        destination = factory.destination("indexexchange", fake.outbound_config(), wrong, "conn_1")
+        source = factory.source("indexexchange", fake.inbound_config(), wrong)
 
-        error = failure(lambda: destination.test(deadline()))
+        error = failure(lambda: source.fetch_page(0, 5, deadline()))
 
         assert error.message == "Authentication failed (401)"
         assert "revoked-api-key" not in logs.text
         assert_no_secrets(fake, logs, error)
 
 
-def test_indexexchange_segments_are_registered_updated_and_paused(factory: PlatformClientFactory) -> None:
-    with indexexchange_fake() as fake:
+def test_indexexchange_pushes_write_valid_taxonomy_files_to_s3(factory: PlatformClientFactory) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
         destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
 
+        assert destination.test(deadline()) == "Connected to Index Exchange taxonomy bucket"
         created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        destination.deactivate_segment(created.platform_segment_id, deadline())
+        renamed = replace(SEGMENT, name="Auto Intenders (renamed) " + "x" * 200)
+        destination.update_segment(created.platform_segment_id, renamed, deadline())
 
-        registered = fake.segments["topic_01HZX"]
-        assert registered["externalSegmentName"] == SEGMENT.name
-        assert registered["standardFee"] == {"cpm": 2.25, "currency": "USD"}
-        assert registered["status"] == "Paused"
+        assert destination.display_name == "Index Exchange"
+        assert created.platform_segment_id == SEGMENT.external_id
+        assert fake.registered() == {SEGMENT.external_id: renamed.name}
+        assert fake.inbox.refusals == {}
+        assert list(fake.inbox.files()) == [f"taxonomy/audiencegpt-{SEGMENT.external_id}.json"]  # rewritten in place
+        assert fake.token_requests() == 0  # the file channel needs no API token
+
+
+def test_indexexchange_takes_255_character_names_and_refuses_longer_ones_before_writing(
+    factory: PlatformClientFactory,
+) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
+        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+
+        destination.create_segment(replace(SEGMENT, name="é" * 255), deadline())
+        with pytest.raises(IncompleteConnection, match="externalSegmentName of 1 to 255"):
+            destination.create_segment(replace(SEGMENT, external_id="topic_02", name="é" * 256), deadline())
+
+        assert fake.registered() == {SEGMENT.external_id: "é" * 255}
+
+
+def test_indexexchange_deactivation_and_a_missing_bucket(factory: PlatformClientFactory) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
+        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+        elsewhere = fake.outbound_config() | {"s3_bucket": "no-such-bucket"}
+        missing = factory.destination("indexexchange", elsewhere, fake.credentials, "conn_1")
+
+        with pytest.raises(UndocumentedOperation, match="pause the segment in the Index UI"):
+            destination.deactivate_segment(SEGMENT.external_id, deadline())
+        error = failure(lambda: missing.create_segment(SEGMENT, deadline()))
+
+        assert isinstance(error, UpstreamStatusError) and error.status == 404
+        assert "no-such-bucket" in error.message and "NoSuchBucket" in error.message
+        assert fake.inbox.files() == {}
 
 
 def test_indexexchange_token_lifetime_follows_the_answer(http: SafeHttpClient) -> None:
     clock = [0.0]
     factory = PlatformClientFactory(http, token_cache=TokenCache(clock=lambda: clock[0]))
     with indexexchange_fake(expires_in=120) as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.create_segment(SEGMENT, deadline())
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
         clock[0] += 61  # 120 s token: kept for 60 s
-        destination.update_segment("topic_01HZX", SEGMENT, deadline())
+        source.fetch_page(0, 5, deadline())
 
         assert fake.token_requests() == 2

@@ -53,7 +53,21 @@ CONFIG_VALUES: dict[str, Any] = {
     "segment_type": "SYNDICATED",
     "allowed_platforms": ["THE_TRADE_DESK"],
     "permitted_use_cases": ["TARGETING"],
+    "delivery": "s3",
+    "s3_prefix": "taxonomy/",
+    "s3_role_arn": "arn:aws:iam::123456789012:role/ix-writer",
+    "s3_region": "us-east-1",
 }
+# Index Exchange delivery values the service and the schema must judge alike.
+IX_DELIVERY: list[dict[str, Any]] = [
+    {"delivery": "sftp"},
+    {"s3_bucket": "Not_A_Bucket"},
+    {"s3_prefix": "/rooted"},
+    {"s3_prefix": "a//b"},
+    {"s3_prefix": "a/../b"},
+    {"s3_role_arn": "arn:aws:iam::12345:role/x"},
+    {"s3_region": "mars"},
+]
 # LiveRamp segment types with and without an allowlist (CUSTOM and DIRECT need one, SYNDICATED refuses it).
 LIVERAMP_TYPES: list[dict[str, Any]] = [
     {"segment_type": "CUSTOM"},
@@ -71,7 +85,11 @@ LOGINS: dict[Platform, list[dict[str, str]]] = {
         {"username": "account", "password": "secret-password", "org_id": "org-1"},
     ],
     Platform.TRADEDESK: [{"api_key": "ttd-api-key-1"}, {"login": "me", "password": "secret-password"}],
-    Platform.INDEXEXCHANGE: [{"username": "me", "key": "ix-api-key-1"}],
+    Platform.INDEXEXCHANGE: [
+        {"username": "me", "key": "ix-api-key-1"},
+        {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "aws-secret-1"},
+        {"aws_access_key_id": "AKIAEXAMPLE"},
+    ],
 }
 CUSTOM_LOGINS: dict[str, list[dict[str, str]]] = {
     "bearer": [{"token": "bearer-token-1"}, {"api_key": "api-key-value-1"}],
@@ -144,6 +162,8 @@ def base_config(platform: Platform, direction: Direction) -> dict[str, Any]:
         config["base_url"] = CONFIG_VALUES["base_url"]
     if platform is Platform.CUSTOM_API and direction.pushes:
         config["api_base_url"] = CONFIG_VALUES["api_base_url"]
+    if platform is Platform.INDEXEXCHANGE and direction.pushes:
+        config["s3_bucket"] = "ix-taxonomy"
     return config
 
 
@@ -176,6 +196,10 @@ def sample_bodies() -> Iterator[tuple[str, dict[str, Any]]]:
             yield f"{label} unknown key", body(platform, direction, config | {"colour": "blue"})
             for liveramp in LIVERAMP_TYPES:
                 yield f"{label} liveramp {liveramp}", body(platform, direction, config | liveramp)
+            for delivery in IX_DELIVERY:
+                yield f"{label} indexexchange {delivery}", body(platform, direction, config | delivery)
+            without_bucket = {key: value for key, value in config.items() if key != "s3_bucket"}
+            yield f"{label} without s3_bucket", body(platform, direction, without_bucket)
             for schedule in SCHEDULES:
                 yield f"{label} schedule {schedule!r}", body(platform, direction, config | {"schedule": schedule})
             for name in HEADER_NAMES:

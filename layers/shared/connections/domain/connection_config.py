@@ -69,6 +69,12 @@ _LIVERAMP_ALLOWLISTED_TYPES = ("CUSTOM", "DIRECT")
 _ENUM_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 MAX_NAME_LIST = 50
 
+# Index Exchange taxonomy-file delivery (adapters/platforms/indexexchange.py).
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,512}$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]$")
+
 Checker = Callable[[Any], str | None]  # returns a problem message, or None when the value is fine
 
 
@@ -183,6 +189,28 @@ def _names(what: str) -> Checker:
     return check
 
 
+def _delivery(value: Any) -> str | None:
+    if value == "sftp":
+        return "sftp is documented by Index Exchange but not built here; use s3"
+    return None if value == "s3" else "must be s3"
+
+
+def _matching(pattern: re.Pattern[str], what: str, longest: int) -> Checker:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str) or len(value) > longest or not pattern.fullmatch(value):
+            return f"must be {what}"
+        return None
+
+    return check
+
+
+def _s3_prefix(value: Any) -> str | None:
+    message = _matching(_S3_PREFIX, "an S3 key prefix of letters, digits and !_.*'()/-", 512)(value)
+    if message is None and (value.startswith("/") or "//" in value or ".." in value):
+        return "must not start with '/' or hold '//' or '..'"
+    return message
+
+
 def _liveramp_problems(config: Mapping[str, Any]) -> list[FieldProblem]:
     """allowedPlatforms is required for CUSTOM and DIRECT segments and must not be used for SYNDICATED."""
     segment_type = config.get("segment_type", "SYNDICATED")
@@ -209,6 +237,7 @@ class ConfigKey:
 
 _CUSTOM = frozenset({Platform.CUSTOM_API})
 _LIVERAMP = frozenset({Platform.LIVERAMP})
+_INDEXEXCHANGE = frozenset({Platform.INDEXEXCHANGE})
 
 CONFIG_KEYS: Mapping[str, ConfigKey] = {
     # inbound (sync/pull)
@@ -244,6 +273,22 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "segment_type": ConfigKey(_choice(LIVERAMP_SEGMENT_TYPES), outbound=True, platforms=_LIVERAMP),
     "allowed_platforms": ConfigKey(_names("platform names"), outbound=True, platforms=_LIVERAMP),
     "permitted_use_cases": ConfigKey(_names("use case names"), outbound=True, platforms=_LIVERAMP),
+    # Index Exchange taxonomy files (see adapters/platforms/indexexchange.py for the sources)
+    "delivery": ConfigKey(_delivery, outbound=True, platforms=_INDEXEXCHANGE),
+    "s3_bucket": ConfigKey(
+        _matching(_S3_BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')", 63),
+        outbound=True,
+        platforms=_INDEXEXCHANGE,
+    ),
+    "s3_prefix": ConfigKey(_s3_prefix, outbound=True, platforms=_INDEXEXCHANGE),
+    "s3_role_arn": ConfigKey(
+        _matching(_ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/writer", 600),
+        outbound=True,
+        platforms=_INDEXEXCHANGE,
+    ),
+    "s3_region": ConfigKey(
+        _matching(_REGION, "an AWS region such as us-east-1", 32), outbound=True, platforms=_INDEXEXCHANGE
+    ),
 }
 
 # auth_type is documented as an inbound key for every platform; outbound it only means something for
@@ -276,6 +321,8 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
             problems.append(FieldProblem(field, message))
     if platform is Platform.LIVERAMP and direction.pushes and not problems:
         problems += _liveramp_problems(config)
+    if platform is Platform.INDEXEXCHANGE and direction.pushes and "s3_bucket" not in config:
+        problems.append(FieldProblem("config.s3_bucket", "is required: Index Exchange takes taxonomy files from S3"))
     if direction.pulls and "base_url" not in config:
         problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
     return problems

@@ -15,7 +15,7 @@ MAX_CREDENTIAL_LENGTH = 8192
 # credential values only from this length on (credential_redaction.py).
 MIN_SECRET_LENGTH = 8
 # The keys that hold a secret (the others name an account: username, login, client_id, org_id).
-SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key"})
+SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key", "aws_secret_access_key"})
 # Matched whole (fullmatch): with .match and "$", "api_key\n" passed as a name.
 _KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -32,10 +32,11 @@ PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[st
         frozenset({"api_key", "login", "password"}),
         (frozenset({"api_key"}), frozenset({"login", "password"})),
     ),
-    # Username + API key exchanged for a one-hour token.
+    # Username + API key exchanged for a one-hour token (inbound reads), and/or AWS keys that write
+    # the taxonomy files to the connection's S3 bucket (without them: the function's own role).
     Platform.INDEXEXCHANGE: (
-        frozenset({"username", "key"}),
-        (frozenset({"username", "key"}),),
+        frozenset({"username", "key", "aws_access_key_id", "aws_secret_access_key"}),
+        (frozenset({"username", "key"}), frozenset({"aws_access_key_id", "aws_secret_access_key"})),
     ),
 }
 

@@ -65,6 +65,7 @@ IX_DELIVERY: list[dict[str, Any]] = [
     {"s3_prefix": "/rooted"},
     {"s3_prefix": "a//b"},
     {"s3_prefix": "a/../b"},
+    {"s3_prefix": "p" * 513},
     {"s3_role_arn": "arn:aws:iam::12345:role/x"},
     {"s3_region": "mars"},
 ]

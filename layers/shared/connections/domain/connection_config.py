@@ -71,7 +71,8 @@ MAX_NAME_LIST = 50
 
 # Index Exchange taxonomy-file delivery (adapters/platforms/indexexchange.py).
 _S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()/-]{1,512}$")
+# Path segments joined by single slashes, no leading slash (as openapi.yaml states it, without lookaheads).
+_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*/?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]$")
 
@@ -205,10 +206,7 @@ def _matching(pattern: re.Pattern[str], what: str, longest: int) -> Checker:
 
 
 def _s3_prefix(value: Any) -> str | None:
-    message = _matching(_S3_PREFIX, "an S3 key prefix of letters, digits and !_.*'()/-", 512)(value)
-    if message is None and (value.startswith("/") or "//" in value or ".." in value):
-        return "must not start with '/' or hold '//' or '..'"
-    return message
+    return _matching(_S3_PREFIX, "an S3 key prefix such as taxonomy/ (no leading '/', no '//')", 512)(value)
 
 
 def _liveramp_problems(config: Mapping[str, Any]) -> list[FieldProblem]:

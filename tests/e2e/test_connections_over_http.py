@@ -77,7 +77,7 @@ def test_crud_with_filters_over_http(local_stack: LocalStack, http: Recorder) ->
             platform="liveramp",
             direction="outbound",
             config={"api_base_url": "https://api.liveramp.com", "default_cpm": 2.5, "currency": "USD"},
-            credentials={"client_id": "lr_client", "client_secret": SECRET},
+            credentials={"client_id": "lr_client", "client_secret": SECRET, "org_id": "lr_org"},
         ),
         headers=session,
     )

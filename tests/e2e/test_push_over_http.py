@@ -17,16 +17,14 @@ import pytest
 
 from tests.e2e.local_stack import LocalStack, bearer, unique_org
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
+from tests.fakes.indexexchange_taxonomy import TaxonomyInbox
 from tests.fakes.platforms import (
     CUSTOM_SEGMENTS_PATH,
-    IX_SEGMENTS_PATH,
-    LIVERAMP_SEGMENTS_PATH,
     TTD_ELEMENTS_PATH,
     TTD_RATES_PATH,
     CustomApiFake,
     custom_api_fake,
     indexexchange_fake,
-    liveramp_fake,
     tradedesk_fake,
 )
 
@@ -57,26 +55,15 @@ class PlatformFake:
     keyed_by_topic_id: bool
 
 
+# The request-level platforms. LiveRamp sells segments only on first-party segments synced in from the
+# account (tests/integration/test_liveramp_push.py drives those through the handlers); Index Exchange
+# takes taxonomy files in S3 (test_index_exchange_pushes_write_taxonomy_files_to_the_bucket below).
 PLATFORMS = {
-    "liveramp": PlatformFake(
-        liveramp_fake,
-        ("POST", LIVERAMP_SEGMENTS_PATH),
-        ("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}"),
-        lambda request: request.json()["name"],
-        keyed_by_topic_id=False,
-    ),
     "tradedesk": PlatformFake(
         tradedesk_fake,
         ("POST", TTD_ELEMENTS_PATH),
         ("PUT", TTD_ELEMENTS_PATH),
         lambda request: request.json()["ProviderElementId"],
-        keyed_by_topic_id=True,
-    ),
-    "indexexchange": PlatformFake(
-        indexexchange_fake,
-        ("POST", IX_SEGMENTS_PATH),
-        ("PUT", IX_SEGMENTS_PATH + "/{segment_id}"),
-        lambda request: request.json()["externalSegmentID"],
         keyed_by_topic_id=True,
     ),
     "custom_api": PlatformFake(
@@ -343,12 +330,12 @@ def test_an_api_key_with_the_activations_scope_drives_a_run(
     syncer = PushClient(local_stack, local_stack.api_key(org, "sync"))
     topics = topic_ids[:30]
     try:
-        with outbound(session, "indexexchange") as (connection_id, fake):
+        with outbound(session, "custom_api") as (connection_id, fake):
             refused_start = syncer.start(connection_id, topics)
             run_id = pusher.start_run(connection_id, topics)
             refused_push = syncer.push(connection_id, run_id)
             status, batches = pusher.drive(connection_id, run_id)
-            assert_each_created_once("indexexchange", fake, topics)
+            assert_each_created_once("custom_api", fake, topics)
             total, _ = pusher.activations(connection_id)
     finally:
         pusher.close()
@@ -458,3 +445,26 @@ def test_ttd_rate_failure_after_the_element_is_created_is_retried_without_a_seco
     # The retry's create is refused as existing and becomes an update: one element per topic.
     assert len(fake.elements) - 3 == 5  # the fake starts with 3 elements of its own
     assert sum(creates.values()) == 6
+
+
+def test_index_exchange_pushes_write_taxonomy_files_to_the_bucket(
+    local_stack: LocalStack, session: PushClient, topic_ids: list[str]
+) -> None:
+    inbox = TaxonomyInbox(bucket=unique_org("ix").lower().replace("_", "-"), endpoint_url=local_stack.moto_url)
+    with indexexchange_fake(inbox=inbox) as fake:
+        connection_id = session.create_outbound("indexexchange", fake)
+        run_id = session.start_run(connection_id, topic_ids)
+        status, batches = session.drive(connection_id, run_id)
+        retried = session.push(connection_id, run_id)
+        files_after_retry = len(inbox.files())
+        registered = inbox.registered()
+        total, activations = session.activations(connection_id)
+
+    assert_completed(status, TOPIC_COUNT)
+    assert [len(batch["results"]) for batch in batches] == BATCH_SIZES
+    assert set(registered) == set(topic_ids) and inbox.refusals == {}
+    assert files_after_retry == TOPIC_COUNT  # one file per segment; the finished run writes nothing more
+    assert retried.status_code == 409 and "completed" in retried.json()["error"], retried.text
+    assert total == TOPIC_COUNT
+    assert {row["platformSegmentId"] for row in activations} == set(topic_ids)
+    assert fake.token_requests() == 0

@@ -23,9 +23,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs
 
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
+from tests.fakes.indexexchange_taxonomy import TaxonomyInbox
+
+# Re-exported: tests import every platform fake from here.
+from tests.fakes.liveramp import LIVERAMP_SEGMENTS_PATH as LIVERAMP_SEGMENTS_PATH
+from tests.fakes.liveramp import LIVERAMP_TOKEN_PATH as LIVERAMP_TOKEN_PATH
+from tests.fakes.liveramp import LiveRampFake as LiveRampFake
 
 # The Trade Desk's strict fake has its own module; its names stay importable from here.
 from tests.fakes.tradedesk import (  # noqa: F401
@@ -38,8 +43,6 @@ from tests.fakes.tradedesk import (  # noqa: F401
     tradedesk_fake,
 )
 
-LIVERAMP_TOKEN_PATH = "/authn/v1/oauth2/token"
-LIVERAMP_SEGMENTS_PATH = "/data-marketplace/seller-api/v1/segments"
 IX_TOKEN_PATH = "/auth/oauth/token"
 IX_SEGMENTS_PATH = "/api/segments"
 CUSTOM_BASE_PATH = "/api"
@@ -96,7 +99,7 @@ class TokenStore:
             return list(self._expiry)
 
 
-def _page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int, int]:
+def page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int, int]:
     """(start, size) from ``limit``, or ``page`` (1-based) and ``page_size``."""
 
     def number(name: str, default: int) -> int:
@@ -110,139 +113,50 @@ def _page_slice(request: RecordedRequest, default_size: int = 100) -> tuple[int,
 
 
 # --------------------------------------------------------------------------------------------- LiveRamp
-class LiveRampFake:
-    """Service-account token endpoint + Data Seller segments API."""
-
-    def __init__(
-        self,
-        server: FakeHttpServer,
-        *,
-        expires_in: int = 600,
-        expired_status: int = 401,
-        grant: str = "password",
-        segments: int = 3,
-    ) -> None:
-        self.server = server
-        self.tokens = TokenStore()
-        self.expires_in = expires_in
-        self.expired_status = expired_status
-        self.segments: dict[str, dict[str, Any]] = {s["id"]: s for s in sample_segments(segments, "lr")}
-        self._ids = itertools.count(1001)
-        self.org_id = "org-4711"
-        if grant == "password":
-            self.credentials = {"username": "lr-account-7c1e", "password": "lr-secret-9f8e7d6c", "org_id": self.org_id}
-        else:
-            self.credentials = {
-                "client_id": "lr-client-3a2b",
-                "client_secret": "lr-secret-5d4c3b2a",
-                "org_id": self.org_id,
-            }
-        server.route("POST", LIVERAMP_TOKEN_PATH, self._token)
-        server.route("GET", LIVERAMP_SEGMENTS_PATH, self._authorised(self._list))
-        server.route("POST", LIVERAMP_SEGMENTS_PATH, self._authorised(self._create))
-        server.route("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
-
-    @property
-    def token_url(self) -> str:
-        return self.server.url + LIVERAMP_TOKEN_PATH
-
-    def outbound_config(self) -> dict[str, Any]:
-        return {
-            "api_base_url": self.server.url,
-            "token_url": self.token_url,
-            "data_source_location": "US",
-            "default_cpm": 2.5,
-            "currency": "USD",
-        }
-
-    def inbound_config(self) -> dict[str, Any]:
-        return {"base_url": self.server.url + LIVERAMP_SEGMENTS_PATH, "items_path": "segments", "count_path": "total"}
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.inbound_config() | self.outbound_config()
-
-    def token_requests(self) -> int:
-        return self.server.count("POST", LIVERAMP_TOKEN_PATH)
-
-    def _token(self, request: RecordedRequest) -> FakeResponse:
-        form = {name: values[0] for name, values in parse_qs(request.body.decode()).items()}
-        expected = self.credentials
-        if form.get("grant_type") == "password":
-            accepted = (
-                form.get("username") == expected.get("username")
-                and form.get("password") == expected.get("password")
-                and form.get("client_id") == "liveramp-api"
-                and form.get("scope") == "openid"
-            )
-        elif form.get("grant_type") == "client_credentials":
-            accepted = form.get("client_id") == expected.get("client_id") and form.get("client_secret") == expected.get(
-                "client_secret"
-            )
-        else:
-            return FakeResponse.json({"error": "unsupported_grant_type"}, 400)
-        if not accepted:
-            return FakeResponse.json({"error": "invalid_grant", "error_description": "Invalid credentials"}, 401)
-        token = self.tokens.issue(self.expires_in)
-        return FakeResponse.json({"access_token": token, "token_type": "Bearer", "expires_in": self.expires_in})
-
-    def _authorised(self, handler: Any) -> Any:
-        def check(request: RecordedRequest) -> FakeResponse:
-            header = request.header("authorization") or ""
-            if not self.tokens.valid(header.removeprefix("Bearer ")):
-                payload = {"error": "invalid_token", "error_description": "The access token expired"}
-                return _unauthorised(self.expired_status, payload)
-            if request.header("lr-org-id") != self.org_id:
-                return FakeResponse.json({"message": "Organization is not permitted"}, 403)
-            return handler(request)
-
-        return check
-
-    def _list(self, request: RecordedRequest) -> FakeResponse:
-        listed = list(self.segments.values())
-        start, size = _page_slice(request)
-        return FakeResponse.json({"segments": listed[start : start + size], "total": len(listed)})
-
-    def _create(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        if not body.get("name") or body.get("segmentType") not in ("SYNDICATED", "CUSTOM", "DIRECT"):
-            return FakeResponse.json({"message": "name and segmentType are required"}, 400)
-        segment_id = str(next(self._ids))
-        self.segments[segment_id] = {"id": segment_id, **body}
-        return FakeResponse.json({"segmentId": int(segment_id), **body}, 201)
-
-    def _update(self, request: RecordedRequest) -> FakeResponse:
-        segment_id = request.path_params["segment_id"]
-        if segment_id not in self.segments:
-            return FakeResponse.json({"message": "Segment not found"}, 404)
-        self.segments[segment_id] |= request.json()
-        return FakeResponse.json(self.segments[segment_id])
+# The strict Data Seller API fake lives in tests/fakes/liveramp.py.
 
 
 # ---------------------------------------------------------------------------------------- Index Exchange
 class IndexExchangeFake:
-    """``/auth/oauth/token`` (username + API key) and segment registration endpoints."""
+    """``/auth/oauth/token`` (username + API key) and a paged listing for inbound reads; outbound,
+    the taxonomy-file inbox in S3 (``inbox``, built on first use, under moto)."""
 
-    def __init__(self, server: FakeHttpServer, *, expires_in: int | None = None) -> None:
+    def __init__(
+        self, server: FakeHttpServer, *, expires_in: int | None = None, inbox: TaxonomyInbox | None = None
+    ) -> None:
         self.server = server
         self.tokens = TokenStore()
         self.expires_in = expires_in
-        self.credentials = {"username": "ix-user@example.com", "key": "ix-key-1q2w3e4r5t"}
-        self.segments: dict[str, dict[str, Any]] = {}
+        self.credentials = {
+            "username": "ix-user@example.com",
+            "key": "ix-key-1q2w3e4r5t",
+            "aws_access_key_id": "AKIAIXTAXONOMY0001",
+            "aws_secret_access_key": "ix-aws-secret-7h6g5f4d",
+        }
+        self._inbox = inbox
         server.route("POST", IX_TOKEN_PATH, self._token)
         server.route("GET", IX_SEGMENTS_PATH, self._authorised(self._list))
-        server.route("POST", IX_SEGMENTS_PATH, self._authorised(self._register))
-        server.route("PUT", IX_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
+
+    @property
+    def inbox(self) -> TaxonomyInbox:
+        if self._inbox is None:
+            self._inbox = TaxonomyInbox()
+        return self._inbox
 
     @property
     def token_url(self) -> str:
         return self.server.url + IX_TOKEN_PATH
 
     def outbound_config(self) -> dict[str, Any]:
-        return {"api_base_url": self.server.url + "/api", "token_url": self.token_url, "default_cpm": 0.5}
+        return self.inbox.config() | {"default_cpm": 0.5}
 
     def inbound_config(self) -> dict[str, Any]:
-        return {"base_url": self.server.url + IX_SEGMENTS_PATH, "items_path": "data", "count_path": "total"}
+        return {
+            "base_url": self.server.url + IX_SEGMENTS_PATH,
+            "token_url": self.token_url,
+            "items_path": "data",
+            "count_path": "total",
+        }
 
     @property
     def config(self) -> dict[str, Any]:
@@ -250,6 +164,10 @@ class IndexExchangeFake:
 
     def token_requests(self) -> int:
         return self.server.count("POST", IX_TOKEN_PATH)
+
+    def registered(self) -> dict[str, str]:
+        """The segments Index would register from the inbox's taxonomy files."""
+        return self.inbox.registered()
 
     def _token(self, request: RecordedRequest) -> FakeResponse:
         body = request.json()
@@ -270,25 +188,9 @@ class IndexExchangeFake:
         return check
 
     def _list(self, request: RecordedRequest) -> FakeResponse:
-        listed = [{"id": k, "name": v["externalSegmentName"]} for k, v in self.segments.items()]
-        listed = listed or [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
-        start, size = _page_slice(request)
+        listed = [{"id": s["id"], "name": s["name"]} for s in sample_segments(2, "ix")]
+        start, size = page_slice(request)
         return FakeResponse.json({"data": listed[start : start + size], "total": len(listed)})
-
-    def _register(self, request: RecordedRequest) -> FakeResponse:
-        body = request.json()
-        external_id, name = body.get("externalSegmentID"), body.get("externalSegmentName")
-        if not external_id or not name or len(external_id) > 255 or len(name) > 255:
-            return FakeResponse.json({"responseCode": 400, "message": "externalSegmentID and name are required"}, 400)
-        self.segments[external_id] = body
-        return FakeResponse.json({"responseCode": 200, "data": {"segmentID": external_id}})
-
-    def _update(self, request: RecordedRequest) -> FakeResponse:
-        segment_id = request.path_params["segment_id"]
-        if segment_id not in self.segments:
-            return FakeResponse.json({"responseCode": 404, "message": "Segment not found"}, 404)
-        self.segments[segment_id] |= request.json()
-        return FakeResponse.json({"responseCode": 200, "data": self.segments[segment_id]})
 
 
 # ---------------------------------------------------------------------------------------- custom REST API

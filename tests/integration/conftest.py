@@ -197,7 +197,7 @@ def outbound_liveramp(**overrides: Any) -> dict[str, Any]:
             "default_cpm": 2.50,
             "currency": "USD",
         },
-        "credentials": {"client_id": "lr_client_abc", "client_secret": "lr_secret_TOPSECRET_42"},
+        "credentials": {"client_id": "lr_client_abc", "client_secret": "lr_secret_TOPSECRET_42", "org_id": "lr_org_17"},
     }
     body.update(overrides)
     return body
@@ -221,3 +221,34 @@ def captured_logs() -> Iterator[io.StringIO]:
     root.removeHandler(other_handler)
     root.setLevel(previous_level)
     logging.getLogger(service_logger.name).removeHandler(service_handler)  # the Logger wraps this one
+
+
+def synced_liveramp_topics(api: ApiClient, fake: Any, count: int) -> list[str]:
+    """``count`` topics synced in from the LiveRamp fake's first-party segments (LiveRamp sells a
+    Data Marketplace segment only on one of those; the topic's external_id names it); their ids."""
+    from tests.fakes.platforms import sample_segments
+
+    fake.first_party = {segment["id"]: segment for segment in sample_segments(count, "lr")}
+    body = {
+        "name": "LiveRamp first-party segments",
+        "platform": "liveramp",
+        "direction": "inbound",
+        "config": fake.inbound_config() | {"token_url": fake.token_url},
+        "credentials": fake.credentials,
+    }
+    created = api.post("/api/connections", body)
+    assert created.status == 201, created.text
+    connection_id = created.json()["id"]
+    run_id = api.post(f"/api/connections/{connection_id}/sync/run").json()["runId"]
+    for _ in range(100):
+        status = api.get(f"/api/connections/{connection_id}/sync/run/{run_id}/status").json()
+        if status["status"] != "running":
+            break
+        assert api.post(f"/api/connections/{connection_id}/sync/run/{run_id}/page").status == 200
+    assert status["status"] == "completed" and status["successCount"] == count, status
+    ids: list[str] = []
+    for page in range(1, count // 100 + 2):
+        listed = api.get("/api/topics", query={"connectionId": connection_id, "pageSize": "100", "page": str(page)})
+        ids += [topic["id"] for topic in listed.json()["topics"]]
+    assert len(ids) == count
+    return ids

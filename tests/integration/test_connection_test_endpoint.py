@@ -67,7 +67,9 @@ def test_outbound_test_succeeds_and_is_recorded(test_api: ApiClient, platform: s
         response = test_api.post(f"/api/connections/{connection_id}/test")
 
     assert response.status == 200
-    assert response.json() == {"success": True, "message": f"Connected to {DISPLAY[platform]} API"}
+    # Index Exchange is file-based: its test reaches the connection's taxonomy bucket.
+    target = "taxonomy bucket" if platform == "indexexchange" else "API"
+    assert response.json() == {"success": True, "message": f"Connected to {DISPLAY[platform]} {target}"}
     record = test_api.get(f"/api/connections/{connection_id}").json()
     assert record["status"] == "active"
     assert record["lastTestedAt"] is not None

@@ -137,10 +137,14 @@ def test_inbound_connection_requires_base_url(api: ApiClient) -> None:
 @pytest.mark.parametrize(
     ("platform", "credentials", "fragment"),
     [
-        ("liveramp", {"client_id": "only-half"}, "needs password + username or client_id + client_secret"),
+        (
+            "liveramp",
+            {"client_id": "only-half"},
+            "needs org_id + password + username or client_id + client_secret + org_id",
+        ),
         ("liveramp", {"api_token": "x"}, "not used by platform liveramp"),
         ("tradedesk", {"login": "me"}, "needs api_key or login + password"),
-        ("indexexchange", {"username": "me"}, "needs key + username"),
+        ("indexexchange", {"username": "me"}, "needs key + username or aws_access_key_id + aws_secret_access_key"),
     ],
 )
 def test_credential_shapes_per_platform(api: ApiClient, platform: str, credentials: dict, fragment: str) -> None:
@@ -183,7 +187,11 @@ def test_valid_platform_configs_are_accepted(api: ApiClient) -> None:
             config={"api_base_url": "https://api.thetradedesk.com/v3", "provider_id": "prov-1", "currency": "USD"},
             credentials={"api_key": "ttd-token"},
         ),
-        outbound_liveramp(platform="indexexchange", config={}, credentials={"username": "ix", "key": "ix-key-42"}),
+        outbound_liveramp(
+            platform="indexexchange",
+            config={"s3_bucket": "ix-taxonomy", "s3_prefix": "taxonomy/"},
+            credentials={"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "aws-secret-42"},
+        ),
         inbound_connection(
             config={
                 "base_url": "https://api.example.com/v1/segments",

@@ -73,7 +73,7 @@ def test_every_moved_url_is_named(api: ApiClient) -> None:
 @pytest.mark.parametrize("key", ["base_url", "token_url", "api_base_url"])
 def test_moving_a_credential_url_with_the_credentials_is_200(api: ApiClient, aws: LocalResources, key: str) -> None:
     connection_id = create(api, bidirectional_liveramp())
-    credentials = {"client_id": "lr_client_new", "client_secret": "lr_secret_NEW_value_99"}
+    credentials = {"client_id": "lr_client_new", "client_secret": "lr_secret_NEW_value_99", "org_id": "lr_org_2"}
 
     response = api.patch(f"/api/connections/{connection_id}", {"config": {key: ELSEWHERE}, "credentials": credentials})
 

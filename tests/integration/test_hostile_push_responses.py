@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes.platforms import CUSTOM_SEGMENTS_PATH, LIVERAMP_SEGMENTS_PATH, TTD_RATES_PATH
-from tests.integration.conftest import ApiClient
+from tests.integration.conftest import ApiClient, synced_liveramp_topics
 from tests.integration.test_push_runs import create_topics, outbound_connection, push_all
 
 DEEP_5000 = b'{"error": ' + b"[" * 5000 + b"]" * 5000 + b"}"
@@ -50,8 +50,10 @@ def push_api(api: ApiClient, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
 def test_a_hostile_answer_is_the_segments_error(
     push_api: ApiClient, platform: str, path: str, status: int, body: bytes, error: str
 ) -> None:
-    topic_ids = create_topics(push_api, 2)
+    topic_ids = [] if platform == "liveramp" else create_topics(push_api, 2)
     with outbound_connection(push_api, platform) as (connection_id, fake):
+        if platform == "liveramp":  # sold on first-party segments: the topics come from the account
+            topic_ids = synced_liveramp_topics(push_api, fake, 2)
         fake.server.faults("POST", path).raw(body, status=status)
         run, batches = push_all(push_api, connection_id, topic_ids)
 

@@ -8,12 +8,15 @@ deadline) are in test_platform_faults.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.factory import PlatformClientFactory
+from connections.adapters.platforms.platform_errors import IncompleteConnection, UndocumentedOperation
 from connections.adapters.platforms.token_cache import TokenCache
 from connections.domain.outbound_errors import MalformedResponse, UpstreamStatusError
 from connections.ports.platforms import SegmentSpec
@@ -381,24 +384,62 @@ def test_liveramp_needs_a_complete_login(factory: PlatformClientFactory) -> None
     assert error.message == "LiveRamp needs the credentials username + password, or client_id + client_secret"
 
 
-def test_liveramp_segments_are_created_updated_and_deactivated(
+def test_liveramp_segments_are_created_on_a_first_party_segment_and_updated_without_pricing(
     factory: PlatformClientFactory, logs: CapturedLogs
 ) -> None:
     with liveramp_fake() as fake:
         destination = factory.destination("liveramp", fake.outbound_config(), fake.credentials, "conn_1")
+        segment = replace(SEGMENT, extra={"activation_segment_id": "lr-0001"})
 
-        created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        destination.deactivate_segment(created.platform_segment_id, deadline())
+        created = destination.create_segment(segment, deadline())
+        fake.distribute(created.platform_segment_id)  # pricing is fixed from now on
+        destination.update_segment(created.platform_segment_id, replace(segment, cpm=9.0), deadline())
 
         assert created.platform_segment_id == "1001"
         body = fake.server.requests_to("POST", LIVERAMP_SEGMENTS_PATH)[0].json()
+        assert body["activationSegmentId"] == "lr-0001"
         assert body["name"] == SEGMENT.name and body["segmentType"] == "SYNDICATED"
+        assert body["restrictions"] == {"permittedUseCases": ["TARGETING"]}
         assert body["pricing"] == {"currency": "USD", "cpm": 2.25}
         assert body["dataSourceLocation"] == "US"
-        assert fake.segments["1001"]["status"] == "DISABLED"
+        assert "allowedPlatforms" not in body
+        update = fake.server.requests_to("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}")[0].json()
+        assert not {"pricing", "activationSegmentId", "segmentId", "restrictions"} & update.keys()
+        assert fake.segments["1001"]["pricing"] == {"currency": "USD", "cpm": 2.25}
         assert fake.token_requests() == 1
         assert_no_secrets(fake, logs, created)
+
+
+def test_liveramp_custom_segments_carry_the_configured_allowlist_and_use_cases(factory: PlatformClientFactory) -> None:
+    with liveramp_fake() as fake:
+        config = fake.outbound_config() | {
+            "segment_type": "CUSTOM",
+            "allowed_platforms": ["THE_TRADE_DESK"],
+            "permitted_use_cases": ["TARGETING", "MEASUREMENT"],
+        }
+        destination = factory.destination("liveramp", config, fake.credentials, "conn_1")
+
+        created = destination.create_segment(replace(SEGMENT, extra={"activation_segment_id": "lr-0002"}), deadline())
+
+        assert fake.segments[created.platform_segment_id]["segmentType"] == "CUSTOM"
+        assert fake.segments[created.platform_segment_id]["allowedPlatforms"] == ["THE_TRADE_DESK"]
+        body = fake.server.requests_to("POST", LIVERAMP_SEGMENTS_PATH)[0].json()
+        assert body["restrictions"] == {"permittedUseCases": ["TARGETING", "MEASUREMENT"]}
+
+
+def test_liveramp_sends_nothing_for_a_topic_without_a_first_party_segment_or_for_deactivation(
+    factory: PlatformClientFactory,
+) -> None:
+    with liveramp_fake() as fake:
+        destination = factory.destination("liveramp", fake.outbound_config(), fake.credentials, "conn_1")
+
+        with pytest.raises(IncompleteConnection, match="first-party segment"):
+            destination.create_segment(SEGMENT, deadline())
+        with pytest.raises(UndocumentedOperation, match="documents no deactivation"):
+            destination.deactivate_segment("1001", deadline())
+
+        assert fake.server.count("POST", LIVERAMP_SEGMENTS_PATH) == 0
+        assert fake.server.count("PATCH", LIVERAMP_SEGMENTS_PATH + "/{segment_id}") == 0
 
 
 # ------------------------------------------------------------------------------------ The Trade Desk
@@ -544,76 +585,100 @@ def test_tradedesk_create_of_an_existing_element_updates_it(factory: PlatformCli
 
 
 # ------------------------------------------------------------------------------------ Index Exchange
-def test_indexexchange_test_obtains_a_token(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
+# Inbound reads use Index's API token; pushes deliver taxonomy files to the connection's S3 bucket.
+def test_indexexchange_source_obtains_a_token_and_caches_it(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
     with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
+        source.fetch_page(1, 5, deadline())
 
-        assert destination.test(deadline()) == "Connected to Index Exchange API"
-        assert destination.display_name == "Index Exchange"
-        assert fake.server.requests_to("POST", IX_TOKEN_PATH)[0].json() == fake.credentials
-        assert_no_secrets(fake, logs)
-
-
-def test_indexexchange_token_is_cached_for_later_calls(factory: PlatformClientFactory) -> None:
-    with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.test(deadline())
-        created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        factory.source("indexexchange", fake.config, fake.credentials).fetch_page(0, 5, deadline())
-
+        assert fake.server.requests_to("POST", IX_TOKEN_PATH)[0].json() == {
+            "username": fake.credentials["username"],
+            "key": fake.credentials["key"],
+        }
         assert fake.token_requests() == 1
         assert {r.header("authorization") for r in fake.server.requests if r.path != IX_TOKEN_PATH} == {
             f"Bearer {fake.tokens.issued[0]}"
         }
+        assert_no_secrets(fake, logs)
 
 
 def test_indexexchange_expired_token_is_refreshed_once(factory: PlatformClientFactory) -> None:
     with indexexchange_fake() as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.test(deadline())
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
         fake.tokens.expire_all()
 
-        created = destination.create_segment(SEGMENT, deadline())
+        source.fetch_page(0, 5, deadline())
 
-        assert created.platform_segment_id == "topic_01HZX"
         assert fake.token_requests() == 2
-        assert fake.server.count("POST", IX_SEGMENTS_PATH) == 2
+        assert fake.server.count("GET", IX_SEGMENTS_PATH) == 3  # the refused read, then its retry
 
 
 def test_indexexchange_wrong_key_fails_authentication(factory: PlatformClientFactory, logs: CapturedLogs) -> None:
     with indexexchange_fake() as fake:
         wrong = fake.credentials | {"key": "revoked-api-key"}
-        destination = factory.destination("indexexchange", fake.outbound_config(), wrong, "conn_1")
+        source = factory.source("indexexchange", fake.inbound_config(), wrong)
 
-        error = failure(lambda: destination.test(deadline()))
+        error = failure(lambda: source.fetch_page(0, 5, deadline()))
 
         assert error.message == "Authentication failed (401)"
         assert "revoked-api-key" not in logs.text
         assert_no_secrets(fake, logs, error)
 
 
-def test_indexexchange_segments_are_registered_updated_and_paused(factory: PlatformClientFactory) -> None:
-    with indexexchange_fake() as fake:
+def test_indexexchange_pushes_write_valid_taxonomy_files_to_s3(factory: PlatformClientFactory) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
         destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
 
+        assert destination.test(deadline()) == "Connected to Index Exchange taxonomy bucket"
         created = destination.create_segment(SEGMENT, deadline())
-        destination.update_segment(created.platform_segment_id, SEGMENT, deadline())
-        destination.deactivate_segment(created.platform_segment_id, deadline())
+        renamed = replace(SEGMENT, name="Auto Intenders (renamed) " + "x" * 200)
+        destination.update_segment(created.platform_segment_id, renamed, deadline())
 
-        registered = fake.segments["topic_01HZX"]
-        assert registered["externalSegmentName"] == SEGMENT.name
-        assert registered["standardFee"] == {"cpm": 2.25, "currency": "USD"}
-        assert registered["status"] == "Paused"
+        assert destination.display_name == "Index Exchange"
+        assert created.platform_segment_id == SEGMENT.external_id
+        assert fake.registered() == {SEGMENT.external_id: renamed.name}
+        assert fake.inbox.refusals == {}
+        assert list(fake.inbox.files()) == [f"taxonomy/audiencegpt-{SEGMENT.external_id}.json"]  # rewritten in place
+        assert fake.token_requests() == 0  # the file channel needs no API token
+
+
+def test_indexexchange_takes_255_character_names_and_refuses_longer_ones_before_writing(
+    factory: PlatformClientFactory,
+) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
+        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+
+        destination.create_segment(replace(SEGMENT, name="é" * 255), deadline())
+        with pytest.raises(IncompleteConnection, match="externalSegmentName of 1 to 255"):
+            destination.create_segment(replace(SEGMENT, external_id="topic_02", name="é" * 256), deadline())
+
+        assert fake.registered() == {SEGMENT.external_id: "é" * 255}
+
+
+def test_indexexchange_deactivation_and_a_missing_bucket(factory: PlatformClientFactory) -> None:
+    with mock_aws(), indexexchange_fake() as fake:
+        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
+        elsewhere = fake.outbound_config() | {"s3_bucket": "no-such-bucket"}
+        missing = factory.destination("indexexchange", elsewhere, fake.credentials, "conn_1")
+
+        with pytest.raises(UndocumentedOperation, match="pause the segment in the Index UI"):
+            destination.deactivate_segment(SEGMENT.external_id, deadline())
+        error = failure(lambda: missing.create_segment(SEGMENT, deadline()))
+
+        assert isinstance(error, UpstreamStatusError) and error.status == 404
+        assert "no-such-bucket" in error.message and "NoSuchBucket" in error.message
+        assert fake.inbox.files() == {}
 
 
 def test_indexexchange_token_lifetime_follows_the_answer(http: SafeHttpClient) -> None:
     clock = [0.0]
     factory = PlatformClientFactory(http, token_cache=TokenCache(clock=lambda: clock[0]))
     with indexexchange_fake(expires_in=120) as fake:
-        destination = factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "conn_1")
-        destination.create_segment(SEGMENT, deadline())
+        source = factory.source("indexexchange", fake.inbound_config(), fake.credentials)
+        source.fetch_page(0, 5, deadline())
         clock[0] += 61  # 120 s token: kept for 60 s
-        destination.update_segment("topic_01HZX", SEGMENT, deadline())
+        source.fetch_page(0, 5, deadline())
 
         assert fake.token_requests() == 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -86,14 +86,14 @@ def _tradedesk_test(factory: PlatformClientFactory, fake: TradeDeskFake, limit: 
     return factory.destination("tradedesk", fake.outbound_config(), fake.credentials, "c").test(limit)
 
 
-def _indexexchange_test(factory: PlatformClientFactory, fake: IndexExchangeFake, limit: Deadline) -> object:
-    return factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "c").test(limit)
+def _liveramp_create(factory: PlatformClientFactory, fake: LiveRampFake, limit: Deadline) -> object:
+    segment = replace(SEGMENT, extra={"activation_segment_id": "lr-0001"})
+    return factory.destination("liveramp", fake.outbound_config(), fake.credentials, "c").create_segment(segment, limit)
 
 
-def _indexexchange_create(factory: PlatformClientFactory, fake: IndexExchangeFake, limit: Deadline) -> object:
-    return factory.destination("indexexchange", fake.outbound_config(), fake.credentials, "c").create_segment(
-        SEGMENT, limit
-    )
+def _indexexchange_listing(factory: PlatformClientFactory, fake: IndexExchangeFake, limit: Deadline) -> object:
+    # Index Exchange's API (and its token) serve inbound reads; pushes are taxonomy files on S3.
+    return factory.source("indexexchange", fake.inbound_config(), fake.credentials).fetch_page(0, 2, limit)
 
 
 TARGETS = [
@@ -104,8 +104,9 @@ TARGETS = [
     Target("liveramp-inbound", liveramp_fake, "GET", LIVERAMP_SEGMENTS_PATH, _liveramp_listing),
     Target("tradedesk-query", tradedesk_fake, "POST", TTD_QUERY_PATH, _tradedesk_test),
     Target("tradedesk-login", lambda: tradedesk_fake(login=True), "POST", TTD_AUTH_PATH, _tradedesk_test),
-    Target("ix-token", indexexchange_fake, "POST", IX_TOKEN_PATH, _indexexchange_test),
-    Target("ix-register", indexexchange_fake, "POST", IX_SEGMENTS_PATH, _indexexchange_create),
+    Target("liveramp-create", liveramp_fake, "POST", LIVERAMP_SEGMENTS_PATH, _liveramp_create),
+    Target("ix-token", indexexchange_fake, "POST", IX_TOKEN_PATH, _indexexchange_listing),
+    Target("ix-inbound", indexexchange_fake, "GET", IX_SEGMENTS_PATH, _indexexchange_listing),
 ]
 TARGET_IDS = [target.name for target in TARGETS]
 
@@ -116,7 +117,7 @@ def test_a_server_error_is_retried_except_after_a_create(
 ) -> None:
     with target.start() as fake:
         fake.server.faults(target.method, target.path).status(503)
-        if target.name != "ix-register":
+        if target.name != "liveramp-create":
             target.call(factory, fake, deadline())
             assert fake.server.count(target.method, target.path) == 2
             assert len(sleep.waits) == 1
@@ -230,7 +231,7 @@ def test_a_platform_that_never_finishes_is_cut_off_at_the_deadline(
     [
         (liveramp_fake, LIVERAMP_TOKEN_PATH, "GET", LIVERAMP_SEGMENTS_PATH, _liveramp_test),
         (lambda: tradedesk_fake(login=True), TTD_AUTH_PATH, "POST", TTD_QUERY_PATH, _tradedesk_test),
-        (indexexchange_fake, IX_TOKEN_PATH, "POST", IX_SEGMENTS_PATH, _indexexchange_create),
+        (indexexchange_fake, IX_TOKEN_PATH, "GET", IX_SEGMENTS_PATH, _indexexchange_listing),
     ],
     ids=["liveramp", "tradedesk", "indexexchange"],
 )

@@ -51,7 +51,8 @@ def test_credential_messages_never_contain_values() -> None:
     found = validate_credentials({"client_id": "SECRET-ID-VALUE"}, Platform.LIVERAMP, None)
     assert found
     assert all("SECRET-ID-VALUE" not in problem.message for problem in found)
-    assert validate_credentials({"client_id": "a", "client_secret": "b-secret"}, Platform.LIVERAMP, None) == []
+    complete = {"client_id": "a", "client_secret": "b-secret", "org_id": "o"}
+    assert validate_credentials(complete, Platform.LIVERAMP, None) == []
     assert validate_credentials({}, Platform.CUSTOM_API, "none") == []
     assert validate_credentials({"token": "t-secret"}, Platform.CUSTOM_API, "bearer") == []
 

@@ -52,12 +52,40 @@ CONFIG_VALUES: dict[str, Any] = {
     "provider_id": "provider-1",
     "brand_id": "dav2delvrai",
     "parent_element_id": "acme-auto",
+    "segment_type": "SYNDICATED",
+    "allowed_platforms": ["THE_TRADE_DESK"],
+    "permitted_use_cases": ["TARGETING"],
+    "delivery": "s3",
+    "s3_prefix": "taxonomy/",
+    "s3_role_arn": "arn:aws:iam::123456789012:role/ix-writer",
+    "s3_region": "us-east-1",
 }
+# Index Exchange delivery values the service and the schema must judge alike.
+IX_DELIVERY: list[dict[str, Any]] = [
+    {"delivery": "sftp"},
+    {"s3_bucket": "Not_A_Bucket"},
+    {"s3_prefix": "/rooted"},
+    {"s3_prefix": "a//b"},
+    {"s3_prefix": "a/../b"},
+    {"s3_prefix": "p" * 513},
+    {"s3_role_arn": "arn:aws:iam::12345:role/x"},
+    {"s3_region": "mars"},
+]
+# LiveRamp segment types with and without an allowlist (CUSTOM and DIRECT need one, SYNDICATED refuses it).
+LIVERAMP_TYPES: list[dict[str, Any]] = [
+    {"segment_type": "CUSTOM"},
+    {"segment_type": "DIRECT", "allowed_platforms": ["THE_TRADE_DESK"]},
+    {"segment_type": "SYNDICATED", "allowed_platforms": ["THE_TRADE_DESK"]},
+    {"segment_type": "syndicated"},
+    {"permitted_use_cases": []},
+    {"permitted_use_cases": ["targeting"]},
+]
 LOGINS: dict[Platform, list[dict[str, str]]] = {
     Platform.LIVERAMP: [
         {"username": "account", "password": "secret-password"},
         {"client_id": "client", "client_secret": "client-secret-1"},
         {"client_id": "client", "client_secret": "client-secret-1", "org_id": "org-1"},
+        {"username": "account", "password": "secret-password", "org_id": "org-1"},
     ],
     Platform.TRADEDESK: [
         {"api_key": "ttd-api-key-1"},
@@ -67,7 +95,11 @@ LOGINS: dict[Platform, list[dict[str, str]]] = {
         {"api_key": "ttd-api-key-1", "provider_id": "not an id"},
         {"provider_id": "provider-1"},
     ],
-    Platform.INDEXEXCHANGE: [{"username": "me", "key": "ix-api-key-1"}],
+    Platform.INDEXEXCHANGE: [
+        {"username": "me", "key": "ix-api-key-1"},
+        {"aws_access_key_id": "AKIAEXAMPLE", "aws_secret_access_key": "aws-secret-1"},
+        {"aws_access_key_id": "AKIAEXAMPLE"},
+    ],
 }
 CUSTOM_LOGINS: dict[str, list[dict[str, str]]] = {
     "bearer": [{"token": "bearer-token-1"}, {"api_key": "api-key-value-1"}],
@@ -140,6 +172,8 @@ def base_config(platform: Platform, direction: Direction) -> dict[str, Any]:
         config["base_url"] = CONFIG_VALUES["base_url"]
     if platform is Platform.CUSTOM_API and direction.pushes:
         config["api_base_url"] = CONFIG_VALUES["api_base_url"]
+    if platform is Platform.INDEXEXCHANGE and direction.pushes:
+        config["s3_bucket"] = "ix-taxonomy"
     return config
 
 
@@ -170,6 +204,12 @@ def sample_bodies() -> Iterator[tuple[str, dict[str, Any]]]:
             )
             yield f"{label} empty field_mappings", body(platform, direction, config | {"field_mappings": {}})
             yield f"{label} unknown key", body(platform, direction, config | {"colour": "blue"})
+            for liveramp in LIVERAMP_TYPES:
+                yield f"{label} liveramp {liveramp}", body(platform, direction, config | liveramp)
+            for delivery in IX_DELIVERY:
+                yield f"{label} indexexchange {delivery}", body(platform, direction, config | delivery)
+            without_bucket = {key: value for key, value in config.items() if key != "s3_bucket"}
+            yield f"{label} without s3_bucket", body(platform, direction, without_bucket)
             for schedule in SCHEDULES:
                 yield f"{label} schedule {schedule!r}", body(platform, direction, config | {"schedule": schedule})
             for name in HEADER_NAMES:

@@ -95,7 +95,7 @@ def test_long_names_are_cut_on_a_word_boundary_within_the_limit(platform: Platfo
 def test_an_unbroken_long_name_is_cut_at_the_limit() -> None:
     name = segment_name(topic("g" * 500), Platform.INDEXEXCHANGE, "name")
 
-    assert name == "g" * 99 + "…"
+    assert name == "g" * 254 + "…"  # externalSegmentName: at most 255 characters
 
 
 def test_the_description_is_the_topics_own_else_its_placement() -> None:

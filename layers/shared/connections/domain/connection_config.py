@@ -65,6 +65,19 @@ _HEADER_VALUE = re.compile(rf"[\t\x20-\x7e]{{0,{MAX_HEADER_VALUE_LENGTH}}}")
 
 AUTH_TYPES = ("bearer", "basic", "api_key", "none")
 
+# LiveRamp Data Seller API (adapters/platforms/liveramp.py): segment types, and which need an allowlist.
+LIVERAMP_SEGMENT_TYPES = ("SYNDICATED", "CUSTOM", "DIRECT")
+_LIVERAMP_ALLOWLISTED_TYPES = ("CUSTOM", "DIRECT")
+_ENUM_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+MAX_NAME_LIST = 50
+
+# Index Exchange taxonomy-file delivery (adapters/platforms/indexexchange.py).
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# Path segments joined by single slashes, no leading slash (as openapi.yaml states it, without lookaheads).
+_S3_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*/?$")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]$")
+
 Checker = Callable[[Any], str | None]  # returns a problem message, or None when the value is fine
 
 
@@ -173,6 +186,51 @@ def _headers(value: Any) -> str | None:
     return None
 
 
+def _names(what: str) -> Checker:
+    """A non-empty list of distinct upper-case names (LiveRamp's platform and use case enums)."""
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list) or not 1 <= len(value) <= MAX_NAME_LIST:
+            return f"must be a list of 1 to {MAX_NAME_LIST} {what}"
+        if not all(isinstance(item, str) and _ENUM_NAME.fullmatch(item) for item in value):
+            return f"must hold {what} in upper case, such as TARGETING"
+        if len(set(value)) != len(value):
+            return f"must not repeat {what}"
+        return None
+
+    return check
+
+
+def _delivery(value: Any) -> str | None:
+    if value == "sftp":
+        return "sftp is documented by Index Exchange but not built here; use s3"
+    return None if value == "s3" else "must be s3"
+
+
+def _matching(pattern: re.Pattern[str], what: str, longest: int) -> Checker:
+    def check(value: Any) -> str | None:
+        if not isinstance(value, str) or len(value) > longest or not pattern.fullmatch(value):
+            return f"must be {what}"
+        return None
+
+    return check
+
+
+def _s3_prefix(value: Any) -> str | None:
+    return _matching(_S3_PREFIX, "an S3 key prefix such as taxonomy/ (no leading '/', no '//')", 512)(value)
+
+
+def _liveramp_problems(config: Mapping[str, Any]) -> list[FieldProblem]:
+    """allowedPlatforms is required for CUSTOM and DIRECT segments and must not be used for SYNDICATED."""
+    segment_type = config.get("segment_type", "SYNDICATED")
+    has_platforms = "allowed_platforms" in config
+    if segment_type in _LIVERAMP_ALLOWLISTED_TYPES and not has_platforms:
+        return [FieldProblem("config.allowed_platforms", f"is required for segment_type {segment_type}")]
+    if segment_type == "SYNDICATED" and has_platforms:
+        return [FieldProblem("config.allowed_platforms", "must not be set for segment_type SYNDICATED")]
+    return []
+
+
 @dataclass(frozen=True)
 class ConfigKey:
     """A documented config key: how to check it, and where it applies."""
@@ -188,6 +246,8 @@ class ConfigKey:
 
 _CUSTOM = frozenset({Platform.CUSTOM_API})
 _TRADEDESK = frozenset({Platform.TRADEDESK})
+_LIVERAMP = frozenset({Platform.LIVERAMP})
+_INDEXEXCHANGE = frozenset({Platform.INDEXEXCHANGE})
 
 CONFIG_KEYS: Mapping[str, ConfigKey] = {
     # inbound (sync/pull)
@@ -219,6 +279,26 @@ CONFIG_KEYS: Mapping[str, ConfigKey] = {
     "provider_id": ConfigKey(_text(_PROVIDER_ID, "letters, digits, '-' or '_'"), outbound=True, platforms=_TRADEDESK),
     "brand_id": ConfigKey(_text(_PROVIDER_ID, "letters, digits, '-' or '_'"), outbound=True, platforms=_TRADEDESK),
     "parent_element_id": ConfigKey(_element_id, outbound=True, platforms=_TRADEDESK),
+    # LiveRamp Data Marketplace segments (see adapters/platforms/liveramp.py for the sources)
+    "segment_type": ConfigKey(_choice(LIVERAMP_SEGMENT_TYPES), outbound=True, platforms=_LIVERAMP),
+    "allowed_platforms": ConfigKey(_names("platform names"), outbound=True, platforms=_LIVERAMP),
+    "permitted_use_cases": ConfigKey(_names("use case names"), outbound=True, platforms=_LIVERAMP),
+    # Index Exchange taxonomy files (see adapters/platforms/indexexchange.py for the sources)
+    "delivery": ConfigKey(_delivery, outbound=True, platforms=_INDEXEXCHANGE),
+    "s3_bucket": ConfigKey(
+        _matching(_S3_BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')", 63),
+        outbound=True,
+        platforms=_INDEXEXCHANGE,
+    ),
+    "s3_prefix": ConfigKey(_s3_prefix, outbound=True, platforms=_INDEXEXCHANGE),
+    "s3_role_arn": ConfigKey(
+        _matching(_ROLE_ARN, "an IAM role ARN such as arn:aws:iam::123456789012:role/writer", 600),
+        outbound=True,
+        platforms=_INDEXEXCHANGE,
+    ),
+    "s3_region": ConfigKey(
+        _matching(_REGION, "an AWS region such as us-east-1", 32), outbound=True, platforms=_INDEXEXCHANGE
+    ),
 }
 
 # auth_type is documented as an inbound key for every platform; outbound it only means something for
@@ -249,6 +329,10 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
         message = spec.check(value)
         if message:
             problems.append(FieldProblem(field, message))
+    if platform is Platform.LIVERAMP and direction.pushes and not problems:
+        problems += _liveramp_problems(config)
+    if platform is Platform.INDEXEXCHANGE and direction.pushes and "s3_bucket" not in config:
+        problems.append(FieldProblem("config.s3_bucket", "is required: Index Exchange takes taxonomy files from S3"))
     if direction.pulls and "base_url" not in config:
         problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
     return problems

@@ -15,7 +15,7 @@ MAX_CREDENTIAL_LENGTH = 8192
 # credential values only from this length on (credential_redaction.py).
 MIN_SECRET_LENGTH = 8
 # The keys that hold a secret (the others name an account: username, login, client_id, org_id).
-SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key"})
+SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "token", "key", "aws_secret_access_key"})
 # Keys that name an account rather than prove it: AudienceGPT's Trade Desk guide lists the data
 # provider and brand ids among the credentials. They are checked as ids (no minimum length) and are not
 # searched for in platform answers (credential_redaction.py): they appear there as data, not as leaks.
@@ -28,10 +28,11 @@ _KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 # Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
 PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
-    # OAuth2 password grant (account id + secret key) or client-credentials grant; LR-Org-Id optional.
+    # OAuth2 password grant (account id + secret key) or client-credentials grant, and the org id
+    # every call sends as LR-Org-Id (required by LiveRamp).
     Platform.LIVERAMP: (
         frozenset({"username", "password", "client_id", "client_secret", "org_id"}),
-        (frozenset({"username", "password"}), frozenset({"client_id", "client_secret"})),
+        (frozenset({"username", "password", "org_id"}), frozenset({"client_id", "client_secret", "org_id"})),
     ),
     # A long-lived API token, or login + password exchanged at POST /v3/authentication; the data
     # provider id and an optional brand id where AudienceGPT's guide puts them (or in config).
@@ -39,10 +40,11 @@ PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[st
         frozenset({"api_key", "login", "password", "provider_id", "brand_id"}),
         (frozenset({"api_key"}), frozenset({"login", "password"})),
     ),
-    # Username + API key exchanged for a one-hour token.
+    # Username + API key exchanged for a one-hour token (inbound reads), and/or AWS keys that write
+    # the taxonomy files to the connection's S3 bucket (without them: the function's own role).
     Platform.INDEXEXCHANGE: (
-        frozenset({"username", "key"}),
-        (frozenset({"username", "key"}),),
+        frozenset({"username", "key", "aws_access_key_id", "aws_secret_access_key"}),
+        (frozenset({"username", "key"}), frozenset({"aws_access_key_id", "aws_secret_access_key"})),
     ),
 }
 

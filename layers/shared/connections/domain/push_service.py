@@ -37,7 +37,7 @@ from connections.domain.outbound_errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
-from connections.domain.platforms import Platform
+from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, Platform
 from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.segment_naming import segment_description, segment_name, template_for
 from connections.domain.sync_run import RunStatus
@@ -58,6 +58,8 @@ CLAIM_LEASE_SECONDS = 120.0
 # A segment whose batch failed (raised) or whose platform failed for now (429, 5xx, timeout) this many
 # times fails the run; a platform's refusal (4xx) is an error of that segment at once.
 MAX_PUSH_ATTEMPTS = 5
+# Platforms that refuse a segment without a price (LiveRamp: every permitted use case is priced).
+PRICED_PLATFORMS = frozenset({Platform.LIVERAMP})
 # Calls to one platform in flight at once within a batch. The Trade Desk publishes no rate limits (a 429
 # is expected and retried): 4 is a cautious choice, not a documented number.
 PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
@@ -133,6 +135,11 @@ class PushService:
             # An empty key is a key like any other (unknown), not a request for the default.
             request.templateKey if request.templateKey is not None else connection.config.get("template_key"),
         )
+        if connection.platform in PRICED_PLATFORMS and request.cpm is None and "default_cpm" not in connection.config:
+            raise InvalidInput(
+                f"{PLATFORM_DISPLAY_NAMES[connection.platform]} needs a price for each permitted use case",
+                [FieldProblem("cpm", "is required when the connection has no default_cpm")],
+            )
         topic_ids = list(dict.fromkeys(request.segmentIds))
         topics = self._topics.get_many(caller.org_id, topic_ids)
         unknown = [topic_id for topic_id in topic_ids if topic_id not in topics]
@@ -353,6 +360,8 @@ class PushService:
             currency=run.currency or connection.config.get("currency") or "USD",
             taxonomy_path=topic.classification.tier_path if topic.classification else (),
             data_source_location=connection.config.get("data_source_location"),
+            # LiveRamp sells a segment on the first-party segment the topic was synced in from.
+            extra={"activation_segment_id": topic.external_id} if topic.external_id else {},
         )
         try:
             if activation.platform_segment_id:

@@ -55,7 +55,8 @@ _MARKUP = re.compile(r"[\x00-\x1f\x7f<\"\\{}|^`]")
 NAME_RULES: Mapping[Platform, NameRules] = {
     Platform.LIVERAMP: NameRules(255, 1000, _MARKUP),
     Platform.TRADEDESK: NameRules(128, 1024, _MARKUP),
-    Platform.INDEXEXCHANGE: NameRules(100, 500, _MARKUP),
+    # Index Exchange: externalSegmentName is at most 255 UTF-8 characters (adapters/platforms/indexexchange.py).
+    Platform.INDEXEXCHANGE: NameRules(255, 500, _MARKUP),
     Platform.CUSTOM_API: NameRules(255, 2000, _CONTROL),
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")

@@ -2,9 +2,10 @@
 
 Inbound, every platform is read by the paged REST source (``rest_source``); custom APIs authorise by
 ``auth_type``, the named platforms with their own tokens (``auth_type: none`` turns that off).
-Outbound, each platform has its destination module. Both are built with the decrypted credentials
-here, so this is where they go behind the credential redactor: nothing a platform answers reaches the
-services with a credential value in it (``domain/credential_redaction.py``).
+Outbound, each platform has its destination module (Index Exchange writes taxonomy files to S3). Both
+are built with the decrypted credentials here, so this is where they go behind the credential
+redactor: nothing a platform answers reaches the services with a credential value in it
+(``domain/credential_redaction.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from connections.adapters.outbound.safe_client import DEFAULT_MAX_BYTES, SafeHtt
 from connections.adapters.platforms.auth import NoAuth, RequestAuth, custom_auth
 from connections.adapters.platforms.authorized_client import AuthorizedClient
 from connections.adapters.platforms.custom_api import CustomApiDestination
-from connections.adapters.platforms.indexexchange import IndexExchangeDestination, indexexchange_auth
+from connections.adapters.platforms.indexexchange import (
+    IndexExchangeDestination,
+    indexexchange_auth,
+    s3_client_factory,
+)
 from connections.adapters.platforms.liveramp import LiveRampDestination, liveramp_auth
 from connections.adapters.platforms.platform_errors import IncompleteConnection
 from connections.adapters.platforms.rest_source import RestSegmentSource
@@ -63,9 +68,8 @@ class PlatformClientFactory:
     def _destination(self, kind: Platform, config: dict[str, Any], credentials: dict[str, str]) -> SegmentDestination:
         if kind is Platform.CUSTOM_API:
             return CustomApiDestination(self._client(custom_auth(config, credentials), config), config)
-        if kind is Platform.INDEXEXCHANGE:
-            token_auth = indexexchange_auth(config, credentials, self._http, self._tokens)
-            return IndexExchangeDestination(self._client(token_auth, config), token_auth, config)
+        if kind is Platform.INDEXEXCHANGE:  # file-based: taxonomy files in the connection's S3 bucket
+            return IndexExchangeDestination(s3_client_factory(config, credentials), config)
         client = self._client(self._platform_auth(kind, config, credentials), config)
         if kind is Platform.LIVERAMP:
             return LiveRampDestination(client, config)

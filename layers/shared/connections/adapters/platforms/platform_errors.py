@@ -62,3 +62,7 @@ def status_failure(response: OutboundResponse, secrets: Iterable[str] = ()) -> U
     reason = platform_message(response.content, secrets)
     text = f"Platform returned HTTP {status}" + (f": {reason}" if reason else "")
     return UpstreamStatusError(status, text, body=response.content)
+
+
+class UndocumentedOperation(OutboundError):
+    """The platform documents no way to do this; nothing was sent."""

@@ -101,9 +101,9 @@ class TradeDeskFake:
     ) -> None:
         self.server = server
         # Imported here: platforms.py re-exports this module's names.
-        from tests.fakes.platforms import TokenStore, _page_slice, sample_segments
+        from tests.fakes.platforms import TokenStore, page_slice, sample_segments
 
-        self._page_slice = _page_slice
+        self.page_slice = page_slice
         self.tokens = TokenStore()
         self.provider_id = provider_id
         self.ids_in_credentials = ids_in_credentials
@@ -257,7 +257,7 @@ class TradeDeskFake:
 
     def _listing(self, request: RecordedRequest) -> FakeResponse:
         listed = list(self.elements.values())
-        start, size = self._page_slice(request)
+        start, size = self.page_slice(request)
         return FakeResponse.json({"Result": listed[start : start + size], "ResultCount": len(listed)})
 
 

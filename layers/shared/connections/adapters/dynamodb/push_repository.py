@@ -228,14 +228,7 @@ class DynamoPushRepository(RunRepository[PushRun]):
         values = {name: value for name, value in _activation_values(activation).items() if value is not None}
         removed = [name for name, value in _activation_values(activation).items() if value is None]
         # The status index moves with the status; an outcome that is not pending leaves the batch index.
-        indexes = activation_index_keys(
-            activation.org_id,
-            activation.connection_id,
-            activation.id,
-            activation.topic_id,
-            activation.status.value,
-            activation.run_id,
-        )
+        indexes = _index_keys(activation)
         values[ACTIVATIONS_BY_STATUS_KEY] = indexes[ACTIVATIONS_BY_STATUS_KEY]["S"]
         if PENDING_ACTIVATIONS_KEY in indexes:
             values[PENDING_ACTIVATIONS_KEY] = indexes[PENDING_ACTIVATIONS_KEY]["S"]
@@ -287,19 +280,24 @@ class DynamoPushRepository(RunRepository[PushRun]):
         return ActivationPage([_activation(item) for item in raw.items], raw.next_after, raw.examined)
 
 
+def _index_keys(activation: Activation) -> dict[str, Any]:
+    """The index keys an activation's status and run give it (listing GSIs, the sparse pending index)."""
+    return activation_index_keys(
+        activation.org_id,
+        activation.connection_id,
+        activation.id,
+        activation.topic_id,
+        activation.status.value,
+        activation.run_id,
+    )
+
+
 def _stored_activation(activation: Activation) -> dict[str, Any]:
     """The item of an activation: its key, its fields and the index keys its status gives it."""
     return (
         activation_key(activation.org_id, activation.connection_id, activation.topic_id)
         | to_item(_activation_values(activation))
-        | activation_index_keys(
-            activation.org_id,
-            activation.connection_id,
-            activation.id,
-            activation.topic_id,
-            activation.status.value,
-            activation.run_id,
-        )
+        | _index_keys(activation)
     )
 
 

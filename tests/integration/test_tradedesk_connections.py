@@ -87,7 +87,7 @@ def test_bad_ids_are_400s_naming_the_field(
 
 def test_the_ttd_keys_belong_to_tradedesk_only(api: ApiClient) -> None:
     body = connection({"parent_element_id": "ROOT"}, {"username": "ix", "key": "ix-key-42"}, platform="indexexchange")
-    body["config"]["brand_id"] = "b1"
+    body["config"] |= {"brand_id": "b1", "s3_bucket": "ix-taxonomy"}  # the bucket: what Index Exchange needs
 
     response = api.post("/api/connections", body)
 

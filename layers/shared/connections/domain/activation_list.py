@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 from connections.domain.access import Caller
 from connections.domain.activation import Activation, ActivationQuery
 from connections.domain.connection import Connection
-from connections.domain.errors import FieldProblem, InvalidInput
-from connections.domain.identifiers import ACTIVATION_PREFIX, is_valid_id
-from connections.domain.list_cursor import decode_cursor, encode_cursor
+from connections.domain.errors import InvalidInput
+from connections.domain.identifiers import ACTIVATION_PREFIX
+from connections.domain.list_cursor import encode_cursor, list_position
 from connections.domain.segment_naming import segment_name
 from connections.domain.topic import Topic
 from connections.ports.connection_repository import ConnectionRepository
@@ -46,25 +46,18 @@ class ActivationList:
         scope = json.dumps(
             ["activations", caller.org_id, filters.connectionId, filters.platform, filters.status, filters.stale]
         )
-        after = decode_cursor(filters.cursor, scope) if filters.cursor is not None else None
-        if after is not None and not is_valid_id(after, ACTIVATION_PREFIX):
-            raise InvalidInput("Invalid cursor", [FieldProblem("cursor", "It is not a cursor this API returned")])
-        if filters.cursor is not None and filters.page != 1:
-            raise InvalidInput("Give either page or cursor", [FieldProblem("page", "Not allowed with cursor")])
         bounded = filters.platform is not None or filters.stale is not None
         bounded = bounded or (filters.connectionId is not None and filters.status is not None)
-        skip = (filters.page - 1) * filters.pageSize
-        if skip and bounded:
-            # Bounded reads can answer short pages: counting pages by number would be wrong.
-            raise InvalidInput(
-                "With platform, stale, or connectionId and status together, follow nextCursor instead of page numbers",
-                [FieldProblem("page", "Use cursor with these filters")],
-            )
-        if skip > MAX_ACTIVATION_OFFSET:
-            raise InvalidInput(
-                f"Page numbers reach the first {MAX_ACTIVATION_OFFSET:,} activations; follow nextCursor beyond",
-                [FieldProblem("page", f"page x pageSize may skip at most {MAX_ACTIVATION_OFFSET} activations")],
-            )
+        after, skip = list_position(
+            filters.cursor,
+            filters.page,
+            filters.pageSize,
+            scope=scope,
+            id_prefix=ACTIVATION_PREFIX,
+            noun="activations",
+            bounded_by="platform, stale, or connectionId and status together" if bounded else None,
+            max_offset=MAX_ACTIVATION_OFFSET,
+        )
         query = ActivationQuery(
             connection_id=filters.connectionId,
             platform=filters.platform,

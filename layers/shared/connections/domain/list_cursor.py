@@ -16,6 +16,7 @@ import hashlib
 import json
 
 from connections.domain.errors import FieldProblem, InvalidInput
+from connections.domain.identifiers import is_valid_id
 
 MAX_CURSOR_LENGTH = 512
 
@@ -50,3 +51,37 @@ def decode_cursor(cursor: str, scope: str) -> str:
 
 def _invalid(message: str) -> InvalidInput:
     return InvalidInput(f"Invalid cursor: it {message}", [FieldProblem("cursor", f"It {message}")])
+
+
+def list_position(
+    cursor: str | None,
+    page: int,
+    page_size: int,
+    *,
+    scope: str,
+    id_prefix: str,
+    noun: str,
+    bounded_by: str | None,
+    max_offset: int,
+) -> tuple[str | None, int]:
+    """Where a listing's page starts: the id after which it goes on (from ``cursor``) and how many
+    items it skips (from ``page``). ``bounded_by`` names the filters given that are read with a bounded
+    scan, whose pages can be short, so page numbers would count wrongly: such listings page by cursor
+    only. Page numbers reach the first ``max_offset`` items (a page number reads every item it skips)."""
+    after = decode_cursor(cursor, scope) if cursor is not None else None
+    if after is not None and not is_valid_id(after, id_prefix):
+        raise InvalidInput("Invalid cursor", [FieldProblem("cursor", "It is not a cursor this API returned")])
+    if cursor is not None and page != 1:
+        raise InvalidInput("Give either page or cursor", [FieldProblem("page", "Not allowed with cursor")])
+    skip = (page - 1) * page_size
+    if skip and bounded_by:
+        raise InvalidInput(
+            f"With {bounded_by}, follow nextCursor instead of page numbers",
+            [FieldProblem("page", f"Use cursor with {bounded_by}")],
+        )
+    if skip > max_offset:
+        raise InvalidInput(
+            f"Page numbers reach the first {max_offset:,} {noun}; follow nextCursor beyond",
+            [FieldProblem("page", f"page x pageSize may skip at most {max_offset} {noun}")],
+        )
+    return after, skip

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from connections.domain.access import Caller
 from connections.domain.classification import ClassifiableItem
 from connections.domain.clock import utc_now
-from connections.domain.errors import Conflict, FieldProblem, InvalidInput
-from connections.domain.identifiers import TOPIC_PREFIX, is_valid_id
-from connections.domain.list_cursor import decode_cursor, encode_cursor
+from connections.domain.errors import Conflict
+from connections.domain.identifiers import TOPIC_PREFIX
+from connections.domain.list_cursor import encode_cursor, list_position
 from connections.domain.topic import Topic, TopicDraft, TopicQuery, TopicSource, normalise_name
 from connections.ports.classifier import Classifier
 from connections.ports.topic_repository import IngestKind, TopicRepository
@@ -62,24 +62,16 @@ class TopicLibrary:
         scope = json.dumps(
             ["topics", caller.org_id, filters.source, filters.connectionId, filters.iabCode, search or None]
         )
-        after = decode_cursor(filters.cursor, scope) if filters.cursor is not None else None
-        if after is not None and not is_valid_id(after, TOPIC_PREFIX):
-            raise InvalidInput("Invalid cursor", [FieldProblem("cursor", "It is not a cursor this API returned")])
-        skip = (filters.page - 1) * filters.pageSize
-        if filters.cursor is not None and filters.page != 1:
-            raise InvalidInput("Give either page or cursor", [FieldProblem("page", "Not allowed with cursor")])
-        if skip and (filters.source or filters.iabCode or search):
-            # These filters are read with a bounded scan whose pages can be short: counting pages
-            # by number would be wrong, so such listings page by cursor only.
-            raise InvalidInput(
-                "With source, iabCode or search, follow nextCursor instead of page numbers",
-                [FieldProblem("page", "Use cursor with source, iabCode or search")],
-            )
-        if skip > MAX_TOPIC_OFFSET:
-            raise InvalidInput(
-                f"Page numbers reach the first {MAX_TOPIC_OFFSET:,} topics; follow nextCursor beyond",
-                [FieldProblem("page", f"page x pageSize may skip at most {MAX_TOPIC_OFFSET} topics")],
-            )
+        after, skip = list_position(
+            filters.cursor,
+            filters.page,
+            filters.pageSize,
+            scope=scope,
+            id_prefix=TOPIC_PREFIX,
+            noun="topics",
+            bounded_by="source, iabCode or search" if filters.source or filters.iabCode or search else None,
+            max_offset=MAX_TOPIC_OFFSET,
+        )
         query = TopicQuery(
             source=filters.source,
             connection_id=filters.connectionId,

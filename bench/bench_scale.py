@@ -406,7 +406,10 @@ PUSH_TOPICS = 1_000
 
 
 def get_activations(gateway: Any, issuer: Any, query: dict[str, str]) -> tuple[float, dict[str, Any]]:
+    """One listing request's time, and its rows and next cursor (the Link header's)."""
     from urllib.parse import urlencode
+
+    from tests.support.link_pages import next_cursor
 
     headers = {"authorization": f"Bearer {issuer.token(ORG)}"}
     started = time.perf_counter()
@@ -415,7 +418,7 @@ def get_activations(gateway: Any, issuer: Any, query: dict[str, str]) -> tuple[f
     body = json.loads(response.body)
     if response.status != 200:
         raise RuntimeError(f"GET /api/activations?{query} answered {response.status}: {body}")
-    return elapsed, body
+    return elapsed, {"activations": body, "nextCursor": next_cursor(response.headers)}
 
 
 def measure_activation_listings() -> dict[tuple[int, str], Sample]:

@@ -158,7 +158,7 @@ def pinned(stack: LocalStack, platform: CustomApiFake) -> Iterator[Pinned]:
         sync_pages=int(sync_run.json()["totalPages"]),
         push_run_id=push_run_id,
         topic_ids=topic_ids,
-        activation_id=activations["activations"][0]["id"],
+        activation_id=activations[0]["id"],
     )
     assert pinned.sync_pages == SEGMENTS // PAGE_SIZE
     try:
@@ -261,6 +261,20 @@ BOUNDED_FILTERS = {
     "GET /api/activations": {"platform", "stale", "status"},
 }
 
+# Each listing's page size parameters (the first given counts) and default; page numbers reach the
+# first MAX_LIST_OFFSET items, a prose rule whose 400 is right (list_cursor.py).
+PAGE_SIZES = {"GET /api/topics": (("pageSize",), 25), "GET /api/activations": (("limit", "pageSize"), 50)}
+MAX_LIST_OFFSET = 1000
+
+
+def _skips_past_the_offset_cap(label: str, query: dict[str, Any]) -> bool:
+    names, default = PAGE_SIZES[label]
+    sizes = [query[name] for name in names if _is_integer(query.get(name))]
+    if not _is_integer(query.get("page")):
+        return False
+    return (int(query["page"]) - 1) * int(sizes[0] if sizes else default) > MAX_LIST_OFFSET
+
+
 schema = schemathesis.openapi.from_path(
     OPENAPI,
     config=SchemathesisConfig.from_dict(
@@ -284,6 +298,8 @@ def test_every_operation_answers_as_openapi_yaml_says(case: Any, stack: LocalSta
         # bounded filter page by cursor only. The listings' paging is tested with real cursors.
         case.query.pop("cursor", None)
         if BOUNDED_FILTERS.get(case.operation.label, set()) & set(case.query):
+            case.query.pop("page", None)
+        if case.operation.label in PAGE_SIZES and _skips_past_the_offset_cap(case.operation.label, case.query):
             case.query.pop("page", None)
     pin_body(case, pinned)
     pin_update_body(case, pinned)

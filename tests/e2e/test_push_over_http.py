@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from tests.fakes.platforms import (
     indexexchange_fake,
     tradedesk_fake,
 )
+from tests.support.link_pages import next_link
 
 TOPIC_COUNT = 60  # three batches: 25, 25 and 10
 BATCH_SIZES = [25, 25, 10]
@@ -141,19 +143,18 @@ class PushClient:
 
     def activations(self, connection_id: str | None = None) -> tuple[int, list[dict[str, Any]]]:
         """How many activations there are and every one of them (of one connection, if given), read
-        page by page through nextCursor."""
+        page by page through the Link header's next URL."""
         listed: list[dict[str, Any]] = []
-        query: dict[str, Any] = {"pageSize": 100}
-        if connection_id:
-            query["connectionId"] = connection_id
+        query: dict[str, Any] = {"limit": 100} | ({"connectionId": connection_id} if connection_id else {})
+        url: str | None = "/api/activations?" + urlencode(query)
         for _ in range(100):
-            response = self.client.get("/api/activations", params=query)
+            assert url is not None
+            response = self.client.get(url)
             assert response.status_code == 200, response.text
-            body = response.json()
-            listed += body["activations"]
-            if body["nextCursor"] is None:
+            listed += response.json()
+            url = next_link(response.headers)
+            if url is None:
                 return len(listed), listed
-            query["cursor"] = body["nextCursor"]
         raise AssertionError("the activation listing did not end in 100 pages")
 
 

@@ -38,11 +38,11 @@ def store_in_former_layout(table: str) -> None:
 def test_former_layout_activations_are_listed_and_pushed_after_migration(aws: LocalResources, api: ApiClient) -> None:
     seeded = seed_activations(boto3.client("dynamodb"), aws.table_name, ORG, 60)
     store_in_former_layout(aws.table_name)
-    assert api.get("/api/activations").json()["activations"] == []  # not readable before it is moved
+    assert api.get("/api/activations").json() == []  # not readable before it is moved
 
     moved = migrate_activation_layout(aws.table_name)
-    listed = api.get("/api/activations", query={"pageSize": "100"}).json()["activations"]
-    pending = api.get("/api/activations", query={"status": "pending"}).json()["activations"]
+    listed = api.get("/api/activations", query={"limit": "100"}).json()
+    pending = api.get("/api/activations", query={"status": "pending"}).json()
     repository = DynamoPushRepository(aws.table_name, boto3.client("dynamodb"))
     first = seeded[0]
     by_key = repository.activations_for(ORG, first.connection_id, [first.topic_id])

@@ -24,6 +24,7 @@ from local.provision import LocalResources
 from tests.integration.conftest import ApiClient
 from tests.support.activation_seed import seed_activations
 from tests.support.dynamodb_usage import dynamodb_usage
+from tests.support.link_pages import next_cursor, next_query
 
 ORG = "org_a"  # the organisation of the ``api`` fixture's session
 LIBRARY = 2000
@@ -32,11 +33,12 @@ SHARD_MARGIN = 4 * ACTIVATION_SHARDS
 
 
 def items_read(aws: LocalResources, api: ApiClient, query: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """Items read by one listing request, and its rows and next cursor (from the Link header)."""
     with dynamodb_usage(aws.table_name) as usage:
         response = api.get("/api/activations", query=query)
     assert response.status == 200, response.text
     # Every read is counted, the organisation's connections and the page's topics included.
-    return usage.items_read, response.json()
+    return usage.items_read, {"activations": response.json(), "nextCursor": next_cursor(response.headers)}
 
 
 @pytest.fixture
@@ -57,8 +59,8 @@ def test_indexed_listings_read_about_their_page(
     aws: LocalResources, api: ApiClient, library: list[Any], query: dict[str, str]
 ) -> None:
     page_size = 50
-    first_read, first = items_read(aws, api, query | {"pageSize": str(page_size)})
-    second_read, second = items_read(aws, api, query | {"pageSize": str(page_size), "cursor": first["nextCursor"]})
+    first_read, first = items_read(aws, api, query | {"limit": str(page_size)})
+    second_read, second = items_read(aws, api, query | {"limit": str(page_size), "cursor": first["nextCursor"]})
 
     assert len(first["activations"]) == len(second["activations"]) == page_size
     # The page's index entries, read a share per shard and a little more where the shards are uneven
@@ -82,7 +84,7 @@ def test_indexed_listings_read_about_their_page(
 def test_bounded_filters_examine_at_most_their_budget(
     aws: LocalResources, api: ApiClient, library: list[Any], query: dict[str, str]
 ) -> None:
-    read, page = items_read(aws, api, query | {"pageSize": "100"})
+    read, page = items_read(aws, api, query | {"limit": "100"})
 
     # The budget of index entries examined, and the topics of what was examined (stale reads them).
     assert read <= 2 * (FILTER_BUDGET + SHARD_MARGIN)
@@ -96,28 +98,63 @@ def test_bounded_filters_examine_at_most_their_budget(
         assert {(row["connectionId"], row["status"]) for row in page["activations"]} == {("conn_b", "error")}
 
 
-def test_a_cursor_walks_a_filtered_listing_once(aws: LocalResources, api: ApiClient) -> None:
+def test_the_link_header_walks_a_filtered_listing_once(aws: LocalResources, api: ApiClient) -> None:
     library = seed_activations(boto3.client("dynamodb"), aws.table_name, ORG, 400)
     seen: list[str] = []
-    query = {"stale": "false", "pageSize": "30"}
+    query: dict[str, str] | None = {"stale": "false", "limit": "30"}
+    links: list[dict[str, str]] = []
     for _ in range(50):
-        page = api.get("/api/activations", query=query).json()
-        seen += [row["id"] for row in page["activations"]]
-        if page["nextCursor"] is None:
+        assert query is not None
+        response = api.get("/api/activations", query=query)
+        seen += [row["id"] for row in response.json()]
+        query = next_query(response.headers)
+        if query is None:
             break
-        query["cursor"] = page["nextCursor"]
+        links.append(query)
 
     expected = [activation.id for activation in library if activation.pushed_name is None]
     assert seen == sorted(expected, reverse=True)
+    # Each next URL is the request's own query with the cursor it goes on from.
+    assert links and all(set(link) == {"stale", "limit", "cursor"} for link in links)
+    assert all((link["stale"], link["limit"]) == ("false", "30") for link in links)
+
+
+def test_the_next_link_keeps_the_path_and_filters_and_drops_the_page_number(api: ApiClient, library: list[Any]) -> None:
+    response = api.get("/api/activations", query={"page": "2", "limit": "10", "status": "active"})
+
+    link = response.headers["link"]
+    assert link.startswith("</api/activations?") and link.endswith('>; rel="next"')
+    following = next_query(response.headers)
+    assert following is not None and set(following) == {"limit", "status", "cursor"}
+    rest = api.get("/api/activations", query=following).json()
+    ids = [row["id"] for row in response.json() + rest]
+    active = sorted((a.id for a in library if a.status is ActivationStatus.ACTIVE), reverse=True)
+    assert ids == active[10:30]
+
+
+def test_the_last_page_has_no_link_and_pagesize_is_read_as_limit(aws: LocalResources, api: ApiClient) -> None:
+    library = seed_activations(boto3.client("dynamodb"), aws.table_name, ORG, 12)
+
+    by_limit = api.get("/api/activations", query={"limit": "12"})
+    by_page_size = api.get("/api/activations", query={"pageSize": "5"})
+    both = api.get("/api/activations", query={"pageSize": "5", "limit": "6"})
+
+    assert [row["id"] for row in by_limit.json()] == sorted((a.id for a in library), reverse=True)
+    assert "link" not in by_limit.headers
+    assert len(by_page_size.json()) == 5 and "link" in by_page_size.headers
+    assert len(both.json()) == 6  # limit, the published name, wins
+    default = api.get("/api/activations").json()
+    assert isinstance(default, list) and len(default) == 12
 
 
 def test_page_numbers_reach_a_bounded_offset_and_cursors_stay_with_their_listing(
     aws: LocalResources, api: ApiClient, library: list[Any]
 ) -> None:
     second = api.get("/api/activations", query={"page": "2", "pageSize": "10"}).json()
-    assert [row["id"] for row in second["activations"]] == sorted(a.id for a in library)[::-1][10:20]
+    assert [row["id"] for row in second] == sorted(a.id for a in library)[::-1][10:20]
 
-    cursor = api.get("/api/activations", query={"status": "active"}).json()["nextCursor"]
+    cursor = next_cursor(api.get("/api/activations", query={"status": "active"}).headers)
+    assert cursor is not None
     for query, field in [
         ({"status": "error", "cursor": cursor}, "cursor"),
         ({"cursor": cursor[:-3]}, "cursor"),
@@ -126,6 +163,7 @@ def test_page_numbers_reach_a_bounded_offset_and_cursors_stay_with_their_listing
         ({"page": "2", "status": "active", "cursor": cursor}, "page"),
         ({"stale": "maybe"}, "stale"),
         ({"pageSize": "0"}, "pageSize"),
+        ({"limit": "101"}, "limit"),
         ({"sort": "name"}, "sort"),
     ]:
         response = api.get("/api/activations", query=query)

@@ -146,7 +146,6 @@ def test_push_results_and_activations_are_redacted(echo_api: ApiClient, aws: Loc
     assert len(errors) == 1, results
     assert errors[0]["error"] == "Platform returned HTTP 422: credential [redacted] is not valid for this request"
     rows = activations.json()
-    rows = rows["activations"] if isinstance(rows, dict) else rows
     assert sorted(row["platformSegmentId"] for row in rows if row["status"] == "active")[0].endswith("_[redacted]")
     for response in (tested, started, batch, status, activations):
         assert_no_secret(response.text)

@@ -63,7 +63,7 @@ def test_a_hostile_answer_is_the_segments_error(
     assert len(failed) == 1
     assert failed[0]["error"].startswith(error)
     activations = push_api.get("/api/activations", query={"connectionId": connection_id}).json()
-    by_status = {row["status"]: row for row in activations["activations"]}
+    by_status = {row["status"]: row for row in activations}
     assert set(by_status) == {"active", "error"}
     assert by_status["error"].get("platformSegmentId") is None
     assert len(by_status["active"]["platformSegmentId"]) < 100

@@ -100,20 +100,21 @@ def test_full_push_of_60_segments_per_platform(push_api: ApiClient, platform: st
     assert (status["successCount"], status["errorCount"], status["pendingCount"]) == (60, 0, 0)
     assert [len(batch["results"]) for batch in batches] == [25, 25, 10]
     assert creates == 60
-    activations = push_api.get("/api/activations", query={"connectionId": connection_id, "pageSize": "100"}).json()
-    assert len(activations["activations"]) == 60 and activations["nextCursor"] is None
-    assert {row["status"] for row in activations["activations"]} == {"active"}
-    assert all(row["platformSegmentId"] and row["pushedName"] for row in activations["activations"])
-    assert not any(row["stale"] for row in activations["activations"])
+    listed = push_api.get("/api/activations", query={"connectionId": connection_id, "limit": "100"})
+    activations = listed.json()
+    assert len(activations) == 60 and "link" not in listed.headers
+    assert {row["status"] for row in activations} == {"active"}
+    assert all(row["platformSegmentId"] and row["pushedName"] for row in activations)
+    assert not any(row["stale"] for row in activations)
 
 
 def test_repush_updates_the_same_activations(push_api: ApiClient) -> None:
     topic_ids = create_topics(push_api, 30)
     with outbound_connection(push_api, "custom_api") as (connection_id, fake):
         push_all(push_api, connection_id, topic_ids)
-        first = push_api.get("/api/activations", query={"pageSize": "100"}).json()["activations"]
+        first = push_api.get("/api/activations", query={"limit": "100"}).json()
         status, _ = push_all(push_api, connection_id, topic_ids, templateKey="name")
-        second = push_api.get("/api/activations", query={"pageSize": "100"}).json()["activations"]
+        second = push_api.get("/api/activations", query={"limit": "100"}).json()
         creates = fake.server.count("POST", CUSTOM_SEGMENTS_PATH)
         updates = len(fake.server.requests_to("PUT", CUSTOM_SEGMENTS_PATH + "/{segment_id}"))
 
@@ -200,7 +201,7 @@ def test_run_rules_cancel_and_cross_org(push_api: ApiClient, token_issuer) -> No
     assert after.status == 409
     assert creates == 25
     pending = push_api.get("/api/activations", query={"status": "pending"}).json()
-    assert len(pending["activations"]) == 5
+    assert len(pending) == 5
 
 
 def test_inbound_connection_cannot_push(push_api: ApiClient) -> None:
@@ -227,9 +228,9 @@ def test_activations_go_stale_when_the_name_would_change(push_api: ApiClient) ->
         push_api.patch(f"/api/connections/{connection_id}", {"config": {"template_key": "iab_code"}})
         stale = push_api.get("/api/activations", query={"stale": "true"}).json()
 
-    assert fresh["activations"] == []
-    assert len(stale["activations"]) == 3
-    row = stale["activations"][0]
+    assert fresh == []
+    assert len(stale) == 3
+    row = stale[0]
     assert row["pushedName"] != row["currentPlatformName"]
     assert "IAB" in row["currentPlatformName"]
 

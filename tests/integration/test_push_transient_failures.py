@@ -88,6 +88,6 @@ def test_a_platform_that_recovers_completes_the_run_and_each_segment_is_pushed_o
     assert (status["status"], status["successCount"], status["errorCount"]) == ("completed", TOPICS, 0)
     assert status["lastError"] is None  # the success clears the run's error, as after a crashed batch
     assert len(fake.pushed) == TOPICS  # created once each
-    listed = api.get("/api/activations", query={"connectionId": connection_id}).json()["activations"]
+    listed = api.get("/api/activations", query={"connectionId": connection_id}).json()
     assert {(row["status"], row["lastError"]) for row in listed} == {("active", None)}
     assert len(listed) == TOPICS

@@ -83,7 +83,7 @@ SAMPLE_TOPICS = dict(
 PUSH_API_PATH = "/activation-api"
 PUSH_SEGMENTS_PATH = f"{PUSH_API_PATH}/segments"
 # What each push sample answers beyond its status, given the records seeded for it.
-EXPECTED_PUSH_BODY: dict[str, Callable[[dict[str, Any]], bool]] = {
+EXPECTED_PUSH_BODY: dict[str, Callable[[Any], bool]] = {
     "StartPushRunFunction": lambda body: body["totalSegments"] == len(SAMPLE_TOPICS) and body["status"] == "running",
     "PushBatchFunction": lambda body: (
         [(result["topicId"], result["status"], result.get("platformSegmentId")) for result in body["results"]]
@@ -92,7 +92,7 @@ EXPECTED_PUSH_BODY: dict[str, Callable[[dict[str, Any]], bool]] = {
     ),
     "GetPushStatusFunction": lambda body: body["status"] == "running" and body["pendingCount"] == len(SAMPLE_TOPICS),
     "CancelPushRunFunction": lambda body: body["status"] == "cancelled" and body["completedAt"] is not None,
-    "ListActivationsFunction": lambda body: len(body["activations"]) == 1 and body["activations"][0]["stale"] is True,
+    "ListActivationsFunction": lambda body: len(body) == 1 and body[0]["stale"] is True,
 }
 
 

@@ -19,6 +19,10 @@ def test_values_are_read_from_their_strings() -> None:
     assert filters == ActivationFilters("conn_1", None, ActivationStatus.ACTIVE, False, 3, 100, "c")
     assert ActivationFilters.from_query(None) == ActivationFilters()
     assert ActivationFilters.from_query({"stale": "yes"}).stale is True
+    assert ActivationFilters.from_query({"limit": "7"}).limit == 7
+    # pageSize, the listing's former name of limit, is read as limit; limit wins when both are given.
+    assert ActivationFilters.from_query({"pageSize": "7"}) == ActivationFilters(limit=7)
+    assert ActivationFilters.from_query({"pageSize": "7", "limit": "9"}) == ActivationFilters(limit=9)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +34,9 @@ def test_values_are_read_from_their_strings() -> None:
         ({"page": "1.5"}, ["page"]),
         ({"page": "+-2"}, ["page"]),
         ({"pageSize": "101"}, ["pageSize"]),
+        ({"limit": "0"}, ["limit"]),
+        ({"limit": "101"}, ["limit"]),
+        ({"limit": "5", "pageSize": "0"}, ["pageSize"]),
         ({"status": "done"}, ["status"]),
         ({"stale": "maybe"}, ["stale"]),
         ({"connectionId": "c" * 65}, ["connectionId"]),

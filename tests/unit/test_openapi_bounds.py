@@ -95,10 +95,11 @@ def test_the_activation_query_states_the_filters_bounds(openapi: dict) -> None:
     assert documented["connectionId"]["maxLength"] == list_filters.MAX_FILTER_ID_LENGTH
     assert documented["platform"]["maxLength"] == list_filters.MAX_PLATFORM_LENGTH
     assert (documented["page"]["minimum"], documented["page"]["maximum"]) == (1, list_filters.MAX_LIST_PAGE)
-    assert (documented["pageSize"]["maximum"], documented["pageSize"]["default"]) == (
-        list_filters.MAX_ACTIVATION_PAGE_SIZE,
-        list_filters.DEFAULT_ACTIVATION_PAGE_SIZE,
-    )
+    for name in ("limit", "pageSize"):  # pageSize: limit's former name, read as limit
+        assert (documented[name]["maximum"], documented[name]["default"]) == (
+            list_filters.MAX_ACTIVATION_PAGE_SIZE,
+            list_filters.DEFAULT_ACTIVATION_PAGE_SIZE,
+        ), name
     assert documented["cursor"]["maxLength"] == MAX_CURSOR_LENGTH
     assert documented["status"]["$ref"].endswith("/ActivationStatus")
 

@@ -255,14 +255,14 @@ def test_an_unknown_template_is_refused_before_the_run_starts(template_key: str)
 def test_activations_become_stale_when_the_name_they_would_get_moves() -> None:
     push = Push(1)
     push.batch(push.start())
-    fresh = push.service.list_activations(CALLER, ActivationFilters())["activations"]
+    fresh = push.service.list_activations(CALLER, ActivationFilters()).rows
     connection = push.stores.connections.get(ORG, push.connection.id)
     assert connection is not None
     push.stores.connections.replace(
         connection.changed(config={"template_key": "iab_code"}, version=2), connection.version, None
     )
 
-    moved = push.service.list_activations(CALLER, ActivationFilters())["activations"]
+    moved = push.service.list_activations(CALLER, ActivationFilters()).rows
 
     assert [(row["stale"], row["engineVersionAtPush"]) for row in fresh] == [(False, ENGINE_VERSION)]
     assert [(row["stale"], row["currentPlatformName"]) for row in moved] == [(True, "Topic 00 (IAB 483)")]

@@ -12,6 +12,9 @@ from connections.domain.sync_run import RunStatus
 
 BATCH_SIZE = 25
 MAX_SEGMENTS_PER_RUN = 5000
+# Activations one bulk change (POST /api/activations/bulk) goes through at most: each may make a platform
+# call, and the call must end within the HTTP API's 30 seconds, as a push batch of the same size does.
+MAX_BULK_ACTIVATIONS = 25
 
 
 class ActivationStatus(StrEnum):
@@ -43,14 +46,26 @@ class Activation:
     template_key: str | None = None
     # Until when a push call holds this activation (epoch seconds; 0 when none does).
     claimed_until: float = 0.0
+    # What the platform could not do at the last deactivation (e.g. it documents no way to), so the
+    # segment may still be live there; None after any push.
+    platform_note: str | None = None
 
     def changed(self, **changes: Any) -> Activation:
         return replace(self, **changes)
 
-    def to_response(self, current_name: str | None, current_engine_version: str | None) -> dict[str, Any]:
-        """The seed's activation fields; ``stale`` when the name or engine version moved since the push."""
-        pushed = self.pushed_name is not None
-        stale = pushed and (current_name != self.pushed_name or current_engine_version != self.engine_version_at_push)
+    @property
+    def pushed(self) -> bool:
+        return self.pushed_name is not None
+
+    def is_stale(self, current: CurrentSegment) -> bool:
+        """Pushed, and the name or engine version the topic would get now is not what was pushed."""
+        return self.pushed and (
+            current.name != self.pushed_name or current.engine_version != self.engine_version_at_push
+        )
+
+    def to_response(self, current: CurrentSegment) -> dict[str, Any]:
+        """The published activation fields, then the ones this API adds (a client of the published
+        page ignores them): ``stale``, ``lastError``, ``platformNote``, ``runId``, ``updatedAt``."""
         return {
             "id": self.id,
             "orgTopicId": self.topic_id,
@@ -62,15 +77,26 @@ class Activation:
             "pushedName": self.pushed_name,
             "pushedDescription": self.pushed_description,
             "engineVersionAtPush": self.engine_version_at_push,
-            "currentPlatformName": current_name,
-            "currentEngineVersion": current_engine_version,
-            "stale": stale,
+            "currentPlatformName": current.name,
+            "currentPlatformDesc": current.description,
+            "currentEngineVersion": current.engine_version,
             "activatedAt": self.activated_at,
-            "lastError": self.last_error,
-            "runId": self.run_id,
             "createdAt": self.created_at,
+            "stale": self.is_stale(current),
+            "lastError": self.last_error,
+            "platformNote": self.platform_note,
+            "runId": self.run_id,
             "updatedAt": self.updated_at,
         }
+
+
+@dataclass(frozen=True)
+class CurrentSegment:
+    """The segment a topic would be pushed as now; all None when its topic or connection is gone."""
+
+    name: str | None = None
+    description: str | None = None
+    engine_version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,21 +6,24 @@ answers what it found, possibly a short page, with a ``nextCursor`` to go on. ``
 as before, from the topic and the connection as they are now (a stored flag would have to be rewritten
 on every activation of a connection whose template changes, and of a topic a sync enriches), so it is
 read over the page's topics only. See docs/STORAGE.md.
+
+The answer is the published bare array; where the next page starts travels as a cursor the HTTP layer
+puts in a ``Link: <...>; rel="next"`` header (RFC 8288).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from connections.domain.access import Caller
-from connections.domain.activation import Activation, ActivationQuery
+from connections.domain.activation import Activation, ActivationQuery, CurrentSegment
 from connections.domain.connection import Connection
 from connections.domain.errors import InvalidInput
 from connections.domain.identifiers import ACTIVATION_PREFIX
 from connections.domain.list_cursor import encode_cursor, list_position
-from connections.domain.segment_naming import segment_name
+from connections.domain.segment_naming import segment_description, segment_name
 from connections.domain.topic import Topic
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.push_repository import PushRepository
@@ -35,13 +38,21 @@ FILTER_BUDGET = 500
 MAX_ACTIVATION_OFFSET = 1000
 
 
+@dataclass(frozen=True)
+class ActivationListing:
+    """One page of activation records, and the cursor of the next page (None: this is the last)."""
+
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
 class ActivationList:
     def __init__(self, connections: ConnectionRepository, pushes: PushRepository, topics: TopicRepository) -> None:
         self._connections = connections
         self._pushes = pushes
         self._topics = topics
 
-    def page(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
+    def page(self, caller: Caller, filters: ActivationFilters) -> ActivationListing:
         """One page of the caller's activations, filtered, by page number or cursor."""
         scope = json.dumps(
             ["activations", caller.org_id, filters.connectionId, filters.platform, filters.status, filters.stale]
@@ -51,12 +62,13 @@ class ActivationList:
         after, skip = list_position(
             filters.cursor,
             filters.page,
-            filters.pageSize,
+            filters.limit,
             scope=scope,
             id_prefix=ACTIVATION_PREFIX,
             noun="activations",
             bounded_by="platform, stale, or connectionId and status together" if bounded else None,
             max_offset=MAX_ACTIVATION_OFFSET,
+            follow='the Link header (rel="next")',
         )
         query = ActivationQuery(
             connection_id=filters.connectionId,
@@ -65,17 +77,12 @@ class ActivationList:
             pushed_only=filters.stale is True,
             after=after,
             skip=skip,
-            limit=filters.pageSize,
+            limit=filters.limit,
             budget=FILTER_BUDGET,
         )
         connections = {connection.id: connection for connection in self._connections.list_for_org(caller.org_id)}
         rows, next_after = self._rows(caller.org_id, query, filters.stale, connections)
-        return {
-            "activations": rows,
-            "page": filters.page,
-            "pageSize": filters.pageSize,
-            "nextCursor": encode_cursor(next_after, scope) if next_after is not None else None,
-        }
+        return ActivationListing(rows, encode_cursor(next_after, scope) if next_after is not None else None)
 
     def _rows(
         self, org_id: str, query: ActivationQuery, stale: bool | None, connections: dict[str, Connection]
@@ -107,14 +114,20 @@ class ActivationList:
         return [_row(activation, topics, connections) for activation in activations]
 
 
+def current_segment(activation: Activation, topic: Topic | None, connection: Connection | None) -> CurrentSegment:
+    """What the activation's topic would be pushed as now: the template the last push asked for, else
+    the connection's; nothing when the topic or the connection is gone."""
+    if topic is None or connection is None:
+        return CurrentSegment()
+    template_key = activation.template_key or connection.config.get("template_key")
+    try:
+        name: str | None = segment_name(topic, connection.platform, template_key)
+    except InvalidInput:  # a template key the connection no longer knows
+        name = None
+    engine = topic.classification.engine_version if topic.classification else None
+    return CurrentSegment(name, segment_description(topic, connection.platform), engine)
+
+
 def _row(activation: Activation, topics: dict[str, Topic], connections: dict[str, Connection]) -> dict[str, Any]:
-    topic, connection = topics.get(activation.topic_id), connections.get(activation.connection_id)
-    current_name = current_engine = None
-    if topic is not None and connection is not None:
-        template_key = activation.template_key or connection.config.get("template_key")
-        try:
-            current_name = segment_name(topic, connection.platform, template_key)
-        except InvalidInput:
-            current_name = None
-        current_engine = topic.classification.engine_version if topic.classification else None
-    return activation.to_response(current_name, current_engine)
+    current = current_segment(activation, topics.get(activation.topic_id), connections.get(activation.connection_id))
+    return activation.to_response(current)

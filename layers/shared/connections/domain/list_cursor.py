@@ -63,11 +63,13 @@ def list_position(
     noun: str,
     bounded_by: str | None,
     max_offset: int,
+    follow: str = "nextCursor",
 ) -> tuple[str | None, int]:
     """Where a listing's page starts: the id after which it goes on (from ``cursor``) and how many
     items it skips (from ``page``). ``bounded_by`` names the filters given that are read with a bounded
     scan, whose pages can be short, so page numbers would count wrongly: such listings page by cursor
-    only. Page numbers reach the first ``max_offset`` items (a page number reads every item it skips)."""
+    only. Page numbers reach the first ``max_offset`` items (a page number reads every item it skips).
+    ``follow`` names where the listing hands out its next cursor, for the messages."""
     after = decode_cursor(cursor, scope) if cursor is not None else None
     if after is not None and not is_valid_id(after, id_prefix):
         raise InvalidInput("Invalid cursor", [FieldProblem("cursor", "It is not a cursor this API returned")])
@@ -76,12 +78,12 @@ def list_position(
     skip = (page - 1) * page_size
     if skip and bounded_by:
         raise InvalidInput(
-            f"With {bounded_by}, follow nextCursor instead of page numbers",
+            f"With {bounded_by}, follow {follow} instead of page numbers",
             [FieldProblem("page", f"Use cursor with {bounded_by}")],
         )
     if skip > max_offset:
         raise InvalidInput(
-            f"Page numbers reach the first {max_offset:,} {noun}; follow nextCursor beyond",
+            f"Page numbers reach the first {max_offset:,} {noun}; follow {follow} beyond",
             [FieldProblem("page", f"page x pageSize may skip at most {max_offset} {noun}")],
         )
     return after, skip

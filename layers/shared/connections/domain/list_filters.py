@@ -177,19 +177,25 @@ TOPIC_QUERY_BOUNDS: dict[str, dict[str, int]] = {
 
 @dataclass(frozen=True)
 class ActivationFilters:
-    """GET /api/activations: what was pushed where, and the page (by number or by cursor)."""
+    """GET /api/activations: what was pushed where, and the page: ``limit`` (``pageSize``, the name
+    this listing used before it answered the published bare array, is read as the same parameter) and
+    ``cursor`` (the Link header's), or a page number. With both, ``limit`` counts."""
 
     connectionId: str | None = None
     platform: str | None = None
     status: ActivationStatus | None = None
     stale: bool | None = None
     page: int = 1
-    pageSize: int = DEFAULT_ACTIVATION_PAGE_SIZE
+    limit: int = DEFAULT_ACTIVATION_PAGE_SIZE
     cursor: str | None = None
 
     @classmethod
     def from_query(cls, parameters: Mapping[str, str] | None) -> ActivationFilters:
-        return cls(**_read(parameters, _ACTIVATION_FIELDS))
+        values = _read(parameters, _ACTIVATION_FIELDS)
+        page_size = values.pop("pageSize", None)
+        if page_size is not None and "limit" not in values:  # limit, the published name, wins
+            values["limit"] = page_size
+        return cls(**values)
 
 
 _ACTIVATION_FIELDS: dict[str, Callable[[str], Any]] = {
@@ -198,6 +204,7 @@ _ACTIVATION_FIELDS: dict[str, Callable[[str], Any]] = {
     "status": _choice(ActivationStatus),
     "stale": _boolean,
     "page": _integer(MIN_LIST_PAGE, MAX_LIST_PAGE),
+    "limit": _integer(1, MAX_ACTIVATION_PAGE_SIZE),
     "pageSize": _integer(1, MAX_ACTIVATION_PAGE_SIZE),
     "cursor": _text(MAX_CURSOR_LENGTH, min_length=1),
 }

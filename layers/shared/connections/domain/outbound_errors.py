@@ -81,3 +81,7 @@ class TooManyRedirects(OutboundError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"Platform redirected more than {limit} times")
         self.limit = limit
+
+
+class UndocumentedOperation(OutboundError):
+    """The platform documents no way to do this; nothing was sent (the message says where to do it)."""

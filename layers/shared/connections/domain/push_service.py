@@ -17,7 +17,7 @@ from connections.domain.activation import (
     ActivationStatus,
     PushRun,
 )
-from connections.domain.activation_list import ActivationList
+from connections.domain.activation_list import ActivationList, ActivationListing
 from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.connection import Connection
 from connections.domain.deadline import Deadline
@@ -39,12 +39,13 @@ from connections.domain.outbound_errors import (
 )
 from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, Platform
 from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
-from connections.domain.segment_naming import segment_description, segment_name, template_for
+from connections.domain.segment_naming import template_for
+from connections.domain.segment_specs import segment_spec
 from connections.domain.sync_run import RunStatus
 from connections.domain.topic import Topic
 from connections.domain.unexpected_failures import INTERNAL_ERROR, log_unexpected, log_unrecorded
 from connections.ports.connection_repository import ConnectionRepository
-from connections.ports.platforms import SegmentDestination, SegmentSpec
+from connections.ports.platforms import SegmentDestination
 from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
 
@@ -349,20 +350,8 @@ class PushService:
             return activation.changed(
                 status=ActivationStatus.ERROR, last_error="Topic no longer exists", updated_at=now
             )
-        platform = connection.platform
-        name = segment_name(topic, platform, run.template_key or connection.config.get("template_key"))
-        description = segment_description(topic, platform)
-        spec = SegmentSpec(
-            external_id=topic.id,
-            name=name,
-            description=description,
-            cpm=run.cpm if run.cpm is not None else connection.config.get("default_cpm"),
-            currency=run.currency or connection.config.get("currency") or "USD",
-            taxonomy_path=topic.classification.tier_path if topic.classification else (),
-            data_source_location=connection.config.get("data_source_location"),
-            # LiveRamp sells a segment on the first-party segment the topic was synced in from.
-            extra={"activation_segment_id": topic.external_id} if topic.external_id else {},
-        )
+        template_key = run.template_key or connection.config.get("template_key")
+        spec = segment_spec(topic, connection, template_key, run.cpm, run.currency)
         try:
             if activation.platform_segment_id:
                 pushed = destination.update_segment(activation.platform_segment_id, spec, deadline)
@@ -374,12 +363,13 @@ class PushService:
         return activation.changed(
             status=ActivationStatus.ACTIVE,
             platform_segment_id=pushed.platform_segment_id,
-            pushed_name=name,
-            pushed_description=description,
+            pushed_name=spec.name,
+            pushed_description=spec.description,
             engine_version_at_push=topic.classification.engine_version if topic.classification else None,
             topic_name=topic.name,
             activated_at=activation.activated_at or now,
             last_error=None,
+            platform_note=None,
             template_key=run.template_key,
             updated_at=now,
         )
@@ -399,7 +389,7 @@ class PushService:
             lambda run: self._pushes.finish(run, RunStatus.CANCELLED, self._clock.timestamp()),
         )
 
-    def list_activations(self, caller: Caller, filters: ActivationFilters) -> dict[str, Any]:
+    def list_activations(self, caller: Caller, filters: ActivationFilters) -> ActivationListing:
         """One page of the organisation's activations (activation_list.py)."""
         return ActivationList(self._connections, self._pushes, self._topics).page(caller, filters)
 

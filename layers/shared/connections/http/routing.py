@@ -75,6 +75,11 @@ class HttpRequest:
         return raw_path if stage == "$default" else raw_path[len("/" + stage) :]
 
     @property
+    def raw_path(self) -> str:
+        """The path as the client sent it (with the stage, when it is not ``$default``)."""
+        return str(self.event.get("rawPath") or "/")
+
+    @property
     def route_key(self) -> str | None:
         return self.event.get("routeKey")
 

@@ -59,6 +59,7 @@ _ACTIVATION_FIELDS = {
     "activated_at": "activatedAt",
     "last_error": "lastError",
     "template_key": "templateKey",
+    "platform_note": "platformNote",
 }
 
 
@@ -68,7 +69,7 @@ def _activation_values(activation: Activation) -> dict[str, Any]:
     return values
 
 
-def _activation(item: dict[str, Any]) -> Activation:
+def activation_from_item(item: dict[str, Any]) -> Activation:
     values = from_item(item)
     fields: dict[str, Any] = {field: values.get(name) for field, name in _ACTIVATION_FIELDS.items()}
     fields["status"] = ActivationStatus(values["status"])
@@ -145,7 +146,7 @@ class DynamoPushRepository(RunRepository[PushRun]):
 
     def activations_for(self, org_id: str, connection_id: str, topic_ids: Sequence[str]) -> dict[str, Activation]:
         keys = [activation_key(org_id, connection_id, topic_id) for topic_id in dict.fromkeys(topic_ids)]
-        found = (_activation(item) for item in batch_get(self.client, self._table, keys))
+        found = (activation_from_item(item) for item in batch_get(self.client, self._table, keys))
         return {activation.topic_id: activation for activation in found}
 
     def put_activations(self, activations: Sequence[Activation]) -> None:
@@ -277,7 +278,7 @@ class DynamoPushRepository(RunRepository[PushRun]):
 
     def list_page(self, org_id: str, query: ActivationQuery) -> ActivationPage:
         raw = read_activation_page(self.client, self._table, org_id, query)
-        return ActivationPage([_activation(item) for item in raw.items], raw.next_after, raw.examined)
+        return ActivationPage([activation_from_item(item) for item in raw.items], raw.next_after, raw.examined)
 
 
 def _index_keys(activation: Activation) -> dict[str, Any]:
@@ -305,7 +306,7 @@ def _read_up_to(client: Any, request: dict[str, Any], limit: int) -> list[Activa
     """Up to ``limit`` activations a (filtered) query finds, reading no page past the one that fills it."""
     found: list[Activation] = []
     for item in query_all(client, request):
-        found.append(_activation(item))
+        found.append(activation_from_item(item))
         if len(found) >= limit:
             break
     return found

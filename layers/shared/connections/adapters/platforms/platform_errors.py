@@ -9,6 +9,7 @@ from typing import Any
 
 from connections.adapters.outbound.safe_client import OutboundResponse, decode_json
 from connections.domain.outbound_errors import MalformedResponse, OutboundError, UpstreamStatusError
+from connections.domain.outbound_errors import UndocumentedOperation as UndocumentedOperation  # where adapters find it
 
 MAX_PLATFORM_MESSAGE = 160
 # Error fields platforms use for a human-readable reason, most specific first.
@@ -62,7 +63,3 @@ def status_failure(response: OutboundResponse, secrets: Iterable[str] = ()) -> U
     reason = platform_message(response.content, secrets)
     text = f"Platform returned HTTP {status}" + (f": {reason}" if reason else "")
     return UpstreamStatusError(status, text, body=response.content)
-
-
-class UndocumentedOperation(OutboundError):
-    """The platform documents no way to do this; nothing was sent."""

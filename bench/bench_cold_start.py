@@ -514,6 +514,12 @@ def sample_events(stack: Stack, issuer: SigningKey) -> dict[str, tuple[Callable[
         "GetPushStatusFunction": (status_of(event("get_push_status"), standing_push_run), "200"),
         "CancelPushRunFunction": (per_run(on_push_run(event("cancel_push_run")), "pushcancel"), "200"),
         "ListActivationsFunction": (fixed(event("list_activations")), "200"),
+        # The sample's activation does not exist in the bench organisation: found by id, refused 404
+        # (the cold start loads and wires all the same; the change itself is not what is timed).
+        "DeactivateActivationFunction": (fixed(event("deactivate_activation")), "404"),
+        "RefreshActivationFunction": (fixed(event("refresh_activation")), "404"),
+        # A filter that finds nothing: the listing read, no activation changed.
+        "BulkActivationsFunction": (fixed(event("bulk_activations")), "200"),
         "MethodNotAllowedFunction": (fixed(event("method_not_allowed")), "405"),
         "ScheduledSyncFunction": (per_run(scheduled, "scheduled"), "started"),
         "SyncPageWorkerFunction": (per_run(page_message, "worker"), "0 batch item failures"),

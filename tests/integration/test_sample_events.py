@@ -48,6 +48,9 @@ EXPECTED_STATUS = {
     "GetPushStatusFunction": 200,
     "CancelPushRunFunction": 200,
     "ListActivationsFunction": 200,
+    "DeactivateActivationFunction": 200,
+    "RefreshActivationFunction": 200,
+    "BulkActivationsFunction": 200,
     "MethodNotAllowedFunction": 405,
 }
 # Samples whose answer is an error on purpose, and the answer they must give.
@@ -66,7 +69,12 @@ PUSH_SAMPLES = {
     "GetPushStatusFunction",
     "CancelPushRunFunction",
     "ListActivationsFunction",
+    "DeactivateActivationFunction",
+    "RefreshActivationFunction",
+    "BulkActivationsFunction",
 }
+# Samples that change a pushed, stale activation (the one their path names, if it names one).
+CHANGE_SAMPLES = {"DeactivateActivationFunction", "RefreshActivationFunction", "BulkActivationsFunction"}
 NEEDS_PUSH_RUN = {"PushBatchFunction", "GetPushStatusFunction", "CancelPushRunFunction"}
 SAMPLE_TIME = "2026-02-25T10:00:00.000Z"
 _START_PUSH = json.loads((EVENTS / "start_push_run.json").read_text())
@@ -82,6 +90,7 @@ SAMPLE_TOPICS = dict(
 # The custom API the sample connection pushes to, served beside the segment catalogue.
 PUSH_API_PATH = "/activation-api"
 PUSH_SEGMENTS_PATH = f"{PUSH_API_PATH}/segments"
+PUSH_SEGMENT_PATH = f"{PUSH_SEGMENTS_PATH}/{{segment_id}}"
 # What each push sample answers beyond its status, given the records seeded for it.
 EXPECTED_PUSH_BODY: dict[str, Callable[[Any], bool]] = {
     "StartPushRunFunction": lambda body: body["totalSegments"] == len(SAMPLE_TOPICS) and body["status"] == "running",
@@ -93,6 +102,13 @@ EXPECTED_PUSH_BODY: dict[str, Callable[[Any], bool]] = {
     "GetPushStatusFunction": lambda body: body["status"] == "running" and body["pendingCount"] == len(SAMPLE_TOPICS),
     "CancelPushRunFunction": lambda body: body["status"] == "cancelled" and body["completedAt"] is not None,
     "ListActivationsFunction": lambda body: len(body) == 1 and body[0]["stale"] is True,
+    "DeactivateActivationFunction": lambda body: body["status"] == "deactivated" and body["platformNote"] is None,
+    "RefreshActivationFunction": lambda body: (
+        body["status"] == "active" and body["stale"] is False and body["pushedName"] == "Auto Intenders - SUVs"
+    ),
+    "BulkActivationsFunction": lambda body: (
+        [result["status"] for result in body["results"]] == ["refreshed"] and body["nextCursor"] is None
+    ),
 }
 
 
@@ -161,9 +177,11 @@ def created_segment(request: RecordedRequest) -> FakeResponse:
     return FakeResponse.json({"id": f"seg-{request.json()['external_id']}"}, status=201)
 
 
-def sample_activation(topic: Topic, status: ActivationStatus, run_id: str, **pushed: Any) -> Activation:
+def sample_activation(
+    topic: Topic, status: ActivationStatus, run_id: str, activation_id: str | None = None, **pushed: Any
+) -> Activation:
     return Activation(
-        id=new_id(ACTIVATION_PREFIX),
+        id=activation_id or new_id(ACTIVATION_PREFIX),
         org_id=topic.org_id,
         topic_id=topic.id,
         connection_id=SAMPLE_PUSH_CONNECTION_ID,
@@ -187,6 +205,8 @@ def seed_push_samples(
 
     org_id = event["requestContext"]["authorizer"]["lambda"]["orgId"]
     catalogue.server.route("POST", PUSH_SEGMENTS_PATH, created_segment)
+    catalogue.server.route("PUT", PUSH_SEGMENT_PATH, FakeResponse.json({}))
+    catalogue.server.route("DELETE", PUSH_SEGMENT_PATH, FakeResponse(204, b"", {}))
     config = sample_config(catalogue.base_url) | {"api_base_url": f"{catalogue.server.url}{PUSH_API_PATH}"}
     store_sample_connection(org_id, SAMPLE_PUSH_CONNECTION_ID, Direction.BIDIRECTIONAL, config)
 
@@ -210,12 +230,13 @@ def seed_push_samples(
         )
         push_repository().start(run, None)
         push_repository().put_activations([sample_activation(t, ActivationStatus.PENDING, run.id) for t in topics])
-    elif function_id == "ListActivationsFunction":
+    elif function_id == "ListActivationsFunction" or function_id in CHANGE_SAMPLES:
         # Pushed under the name the topic had before it was renamed: active and stale.
         pushed = sample_activation(
             topics[0],
             ActivationStatus.ACTIVE,
             "run_01KJA3VF80DCCVQYCP1GDKMM01",
+            event.get("pathParameters", {}).get("id"),
             platform_segment_id=f"seg-{topics[0].id}",
             pushed_name="Auto Intenders",
             pushed_description="Auto Intenders",
@@ -288,6 +309,7 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
             seed_sample_records(event, catalogue.base_url, with_run=function_id in NEEDS_RUN)
         result = handler(event, LambdaContextStub(function_id, timeout_seconds=30))
         segments_created = catalogue.server.count("POST", PUSH_SEGMENTS_PATH)
+        segments_changed = {method: catalogue.server.count(method, PUSH_SEGMENT_PATH) for method in ("PUT", "DELETE")}
 
     assert result["statusCode"] == EXPECTED_STATUS[function_id], result["body"]
     body = json.loads(result["body"])
@@ -298,8 +320,14 @@ def test_function_runs_on_its_sample_event(aws, monkeypatch: pytest.MonkeyPatch,
     assert result["headers"]["Content-Type"] == "application/json"
     if function_id in EXPECTED_PUSH_BODY:
         assert EXPECTED_PUSH_BODY[function_id](body), body
-    # Only the push call reaches the platform, once per segment.
+    # Only the push call creates on the platform, once per segment; a change calls once.
     assert segments_created == (len(SAMPLE_TOPICS) if function_id == "PushBatchFunction" else 0)
+    expected_changes = {
+        "DeactivateActivationFunction": {"PUT": 0, "DELETE": 1},
+        "RefreshActivationFunction": {"PUT": 1, "DELETE": 0},
+        "BulkActivationsFunction": {"PUT": 1, "DELETE": 0},
+    }
+    assert segments_changed == expected_changes.get(function_id, {"PUT": 0, "DELETE": 0})
 
 
 def authorizer_event(sample: dict[str, Any], token: str) -> dict[str, Any]:

@@ -60,6 +60,9 @@ REQUIRED = {
     "StartSyncRunFunction": CREDENTIAL_FUNCTION,
     "ProcessSyncPageFunction": CREDENTIAL_FUNCTION,
     "PushBatchFunction": CREDENTIAL_FUNCTION,
+    "DeactivateActivationFunction": CREDENTIAL_FUNCTION,
+    "RefreshActivationFunction": CREDENTIAL_FUNCTION,
+    "BulkActivationsFunction": CREDENTIAL_FUNCTION,
     "ScheduledSyncFunction": SCHEDULED_SYNC_TRIGGER,
     "SyncPageWorkerFunction": SCHEDULED_SYNC_TRIGGER,
 }

@@ -344,10 +344,16 @@ def test_statements_name_their_resources(function_id: str) -> None:
 
 def test_only_the_functions_that_reach_index_exchange_may_assume_a_role() -> None:
     # A connection's config.s3_role_arn writes its taxonomy files: the connection test checks the
-    # bucket, push batches write to it. No other function assumes anything.
+    # bucket, push batches and activation refreshes (one or in bulk) write to it. No other function
+    # assumes anything.
     assuming = {fid for fid, f in functions().items() if actions_on(f, "sts:")}
 
-    assert assuming == {"TestConnectionFunction", "PushBatchFunction"}
+    assert assuming == {
+        "TestConnectionFunction",
+        "PushBatchFunction",
+        "RefreshActivationFunction",
+        "BulkActivationsFunction",
+    }
     for fid in assuming:
         assert actions_on(functions()[fid], "sts:") == {"sts:AssumeRole"}, fid
 

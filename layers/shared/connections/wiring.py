@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from connections.adapters.dynamodb.push_repository import DynamoPushRepository
     from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
     from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
+    from connections.domain.activation_service import ActivationService
     from connections.domain.authentication import Authenticator
     from connections.domain.connection import Connection
     from connections.domain.connection_service import ConnectionService
@@ -185,6 +186,17 @@ def push_service() -> PushService:
     from connections.domain.push_service import PushService
 
     return PushService(connection_repository(), push_repository(), topic_repository(), open_destination)
+
+
+@cache
+def activation_service() -> ActivationService:
+    from connections.adapters.dynamodb.activation_repository import DynamoActivationRepository
+    from connections.domain.activation_service import ActivationService
+
+    activations = DynamoActivationRepository(settings().table_name, dynamodb())
+    return ActivationService(
+        connection_repository(), activations, push_repository(), topic_repository(), open_destination
+    )
 
 
 # -- scheduled syncs ---------------------------------------------------------------------------------

@@ -28,4 +28,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "GET /api/topics": Access(scope=Scope.TOPICS_READ, writes=False),
     "POST /api/topics": Access(scope=Scope.TOPICS_WRITE, writes=True),
     "GET /api/activations": _ACTIVATIONS_READ,
+    "POST /api/activations/{id}/deactivate": _ACTIVATIONS_WRITE,
+    "POST /api/activations/{id}/refresh": _ACTIVATIONS_WRITE,
+    "POST /api/activations/bulk": _ACTIVATIONS_WRITE,
 }

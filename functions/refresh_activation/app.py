@@ -1,0 +1,19 @@
+"""POST /api/activations/{id}/refresh: push a stale activation again with its topic's current name."""
+
+from connections.domain.deadline import Deadline
+from connections.http.resolver import api_handler, build_resolver, current_caller
+from connections.wiring import activation_service
+
+# Kept for writing the outcome and answering after the platform call gives up.
+ANSWER_MARGIN_SECONDS = 3.0
+
+app = build_resolver("CREDENTIALS_KEY_ARN")
+
+
+@app.post("/api/activations/<activation_id>/refresh")
+def refresh_activation(activation_id: str) -> dict:
+    deadline = Deadline.from_lambda_context(app.lambda_context, ANSWER_MARGIN_SECONDS)
+    return activation_service().refresh(current_caller(app), activation_id, deadline).to_response()
+
+
+lambda_handler = api_handler(app)

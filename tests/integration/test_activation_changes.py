@@ -255,6 +255,9 @@ def test_bulk_refresh_by_filter_goes_on_by_cursor_and_is_bounded(push_api: ApiCl
         ({"action": "delete", "ids": ["act_1"]}, "action"),
         ({"action": "refresh", "filter": {"stale": "yes"}}, "filter.stale"),
         ({"action": "refresh", "filter": {"name": "x"}}, "filter.name"),
+        ({"action": "refresh", "ids": ["act_1"], "cursor": None}, "cursor"),
+        ({"action": "refresh", "ids": None, "filter": {"stale": True}}, "ids"),
+        ({"action": "refresh", "filter": {"stale": None, "connectionId": "conn_1"}}, "filter.stale"),
     ],
 )
 def test_bulk_bodies_outside_the_rules_are_a_400(api: ApiClient, body: dict[str, Any], field: str) -> None:

@@ -53,7 +53,17 @@ class BulkActivationRequest(StrictBody):
     cursor: Annotated[str, StringConstraints(min_length=1, max_length=MAX_CURSOR_LENGTH)] | None = None
 
     def check_selection(self) -> None:
-        """Exactly one of ids and filter; a filter names at least one field; a cursor goes with a filter."""
+        """Exactly one of ids and filter; a filter names at least one field; a cursor goes with a filter.
+        A field is given or left out, never null (which of ids and filter was meant would be a guess)."""
+        nulls = [name for name in sorted(self.model_fields_set) if getattr(self, name) is None]
+        if self.filter is not None:
+            nulls += [
+                f"filter.{name}" for name in sorted(self.filter.model_fields_set) if getattr(self.filter, name) is None
+            ]
+        if nulls:
+            raise InvalidInput(
+                "Invalid request body", [FieldProblem(name, "Leave it out instead of null") for name in nulls]
+            )
         if (self.ids is None) == (self.filter is None):
             problem = FieldProblem("ids", "Give either ids or filter")
             raise InvalidInput("Give either ids (1-25 activation ids) or filter", [problem])

@@ -42,6 +42,7 @@ def raw_request(local_stack: LocalStack, method: str, path: str, headers: dict[s
         ),
         ("DELETE", "/api/topics", "GET, POST"),
         ("POST", "/api/activations", "GET"),
+        ("GET", "/api/activations/bulk", "POST"),
     ],
 )
 def test_a_method_the_path_lacks_is_405_with_allow(local_stack: LocalStack, method: str, path: str, allow: str) -> None:

@@ -188,6 +188,7 @@ def test_refreshing_what_cannot_be_refreshed_is_a_409(push_api: ApiClient) -> No
         push_api.post(f"/api/activations/{first['id']}/deactivate")
         push_api.patch(f"/api/connections/{connection_id}", {"config": {"template_key": "iab_code"}})
         deactivated = push_api.post(f"/api/activations/{first['id']}/refresh")
+        in_bulk = bulk(push_api, {"action": "refresh", "ids": [first["id"]]})
         unknown = push_api.post("/api/activations/act_01KJA3VF80DCCVQYCP1GDKMM99/refresh")
         malformed = push_api.post("/api/activations/nope/deactivate")
         fake.server.faults("PUT", CUSTOM_SEGMENT_PATH).status(503).status(503).status(503).status(503)
@@ -195,6 +196,8 @@ def test_refreshing_what_cannot_be_refreshed_is_a_409(push_api: ApiClient) -> No
         (still,) = [row for row in push_api.get("/api/activations").json() if row["id"] == second["id"]]
 
     assert deactivated.status == 409 and "deactivated" in deactivated.json()["error"]
+    # In bulk ("refresh every stale one") a deactivated activation is skipped, not a failure.
+    assert in_bulk.json()["results"] == [{"id": first["id"], "status": "unchanged"}]
     assert unknown.status == malformed.status == 404
     assert unavailable.status == 409 and unavailable.json()["error"].endswith("; retry later")
     assert still["stale"] is True and still["pushedName"] == second["pushedName"]

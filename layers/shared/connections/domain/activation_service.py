@@ -68,6 +68,12 @@ class PlatformRefused(Conflict):
     """The platform refused or failed the change (409); the record is as it was."""
 
 
+class NothingToRefresh(Conflict):
+    """A stale activation that is not on its platform to refresh: deactivated, or pending in a push run
+    (which pushes the current name). 409 by id; ``unchanged`` in bulk, where "refresh every stale one"
+    must not report each deactivated one as a failure."""
+
+
 @dataclass(frozen=True)
 class Change:
     """An activation after a change, and the segment its topic would be pushed as now."""
@@ -178,6 +184,8 @@ def _result(item: tuple[str, Activation | None], change: Callable[[Activation], 
         return {"id": activation_id, "status": change(activation).status.value}
     except NotFound:
         return {"id": activation_id, "status": ChangeStatus.NOT_FOUND.value}
+    except NothingToRefresh:
+        return {"id": activation_id, "status": ChangeStatus.UNCHANGED.value}
     except DomainError as error:
         return {"id": activation_id, "status": ChangeStatus.ERROR.value, "error": error.message}
     except Exception as failure:  # a bug or a fault below us; its text may carry topic data
@@ -278,9 +286,9 @@ class _Changes:
     def _refreshable(self, activation: Activation, current: CurrentSegment) -> tuple[Connection, Topic]:
         """The connection and topic of a stale activation that can be pushed again; Conflict otherwise."""
         if activation.status is ActivationStatus.DEACTIVATED:
-            raise Conflict("This activation is deactivated; push its topic again (a push run) to activate it")
+            raise NothingToRefresh("This activation is deactivated; push its topic again (a push run) to activate it")
         if activation.status is ActivationStatus.PENDING:
-            raise Conflict("This activation is waiting in a push run, which pushes the topic's current name")
+            raise NothingToRefresh("This activation is waiting in a push run, which pushes the topic's current name")
         connection = self._connections.get(activation.connection_id)
         topic = self._topics.get(activation.topic_id)
         if connection is None:

@@ -303,3 +303,18 @@ def test_changes_need_the_activations_scope_or_a_session_that_writes(
     assert deletes_before == 0
     assert allowed.status == 200
     assert deletes == deletes_when_allowed
+
+
+def test_activations_of_a_deleted_connection_are_deactivated_without_a_call(push_api: ApiClient) -> None:
+    with outbound_connection(push_api, "custom_api") as (connection_id, fake):
+        (first, _) = pushed(push_api, "custom_api", fake, connection_id, 2)
+        assert push_api.delete(f"/api/connections/{connection_id}").status == 200
+        refreshed = push_api.post(f"/api/activations/{first['id']}/refresh")
+        deactivated = push_api.post(f"/api/activations/{first['id']}/deactivate")
+        sent = [r for r in fake.server.requests if r.method in {"PUT", "DELETE"}]
+
+    assert refreshed.status == 409 and "connection was deleted" in refreshed.json()["error"]
+    assert deactivated.status == 200
+    assert deactivated.json()["status"] == "deactivated"
+    assert deactivated.json()["platformNote"] == "The connection was deleted, so nothing was sent to the platform"
+    assert sent == []

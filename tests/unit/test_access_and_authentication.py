@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, CredentialSource, OrgRole, Scope
+from connections.domain.access import Access, Action, AuthType, Caller, CredentialSource, OrgRole, Scope
 from connections.domain.api_keys import ApiKey, api_key_digest, generate_api_key, parse_scopes
 from connections.domain.authentication import Authenticator, PresentedCredential, presented_credential
 from connections.domain.errors import Forbidden, Unauthenticated
@@ -20,24 +20,24 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def test_access_rules() -> None:
-    sync_read = Access(Scope.SYNC, writes=False)
+    sync_read = Access(Scope.SYNC, Action.READ)
+    session_only = Access(None, Action.MANAGE_CONNECTIONS)
     key = Caller("org", "key_1", AuthType.API_KEY, frozenset({"sync"}))
     viewer = Caller("org", "user", AuthType.SESSION, role=OrgRole.VIEWER)
     admin = Caller("org", "user", AuthType.SESSION, role=OrgRole.ADMIN)
 
     sync_read.check(key)
     sync_read.check(viewer)
-    SESSION_ONLY.check(admin)
+    session_only.check(admin)
     with pytest.raises(Forbidden):
-        SESSION_ONLY.check(key)
+        session_only.check(key)
     with pytest.raises(Forbidden):
-        SESSION_ONLY.check(viewer)
+        session_only.check(viewer)
     with pytest.raises(Forbidden):
-        Access(Scope.ACTIVATIONS, writes=False).check(key)
+        Access(Scope.ACTIVATIONS, Action.READ).check(key)
 
 
 def test_route_table_matches_design() -> None:
-    assert len(ROUTE_ACCESS) == 17
     session_only = {route for route, access in ROUTE_ACCESS.items() if access.scope is None}
     assert session_only == {
         "POST /api/connections",
@@ -46,7 +46,9 @@ def test_route_table_matches_design() -> None:
         "POST /api/connections/{id}/test",
     }
     assert all(access.writes for route, access in ROUTE_ACCESS.items() if not route.startswith("GET"))
-    assert not any(access.writes for route, access in ROUTE_ACCESS.items() if route.startswith("GET"))
+    # Every GET reads, except the key listing: it is key management (owner and admin only).
+    reads = {route for route, access in ROUTE_ACCESS.items() if access.action is Action.READ}
+    assert reads == {route for route in ROUTE_ACCESS if route.startswith("GET")} - {"GET /api/keys"}
 
 
 def test_presented_credential_sources() -> None:

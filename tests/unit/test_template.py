@@ -244,7 +244,7 @@ def test_every_function_has_a_log_group_with_retention(function_id: str) -> None
 
 
 def test_openapi_access_is_what_the_resolver_enforces() -> None:
-    """x-scopes and x-session-only document the shared resolver's route table, which refuses unlisted routes."""
+    """x-scopes, x-session-only and x-action document the shared resolver's route table, which refuses unlisted routes."""
     from connections.http.route_access import ROUTE_ACCESS
 
     for method, path in sorted(template_routes()):
@@ -253,6 +253,7 @@ def test_openapi_access_is_what_the_resolver_enforces() -> None:
         operation = openapi()["paths"][path][method.lower()]
         assert operation["x-scopes"] == ([] if access.scope is None else [access.scope.value]), f"{method} {path}"
         assert operation["x-session-only"] is (access.scope is None), f"{method} {path}"
+        assert operation["x-action"] == access.action.value, f"{method} {path}"
 
 
 # --------------------------------------------------------------------------------------------

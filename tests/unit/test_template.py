@@ -244,7 +244,7 @@ def test_every_function_has_a_log_group_with_retention(function_id: str) -> None
 
 
 def test_openapi_access_is_what_the_resolver_enforces() -> None:
-    """x-scopes, x-session-only and x-action document the shared resolver's route table, which refuses unlisted routes."""
+    """x-scopes, x-session-only and x-action document the resolver's route table (unlisted routes are refused)."""
     from connections.http.route_access import ROUTE_ACCESS
 
     for method, path in sorted(template_routes()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,6 +44,9 @@ def test_route_table_matches_design() -> None:
         "PATCH /api/connections/{id}",
         "DELETE /api/connections/{id}",
         "POST /api/connections/{id}/test",
+        "POST /api/keys",
+        "GET /api/keys",
+        "DELETE /api/keys/{id}",
     }
     assert all(access.writes for route, access in ROUTE_ACCESS.items() if not route.startswith("GET"))
     # Every GET reads, except the key listing: it is key management (owner and admin only).
@@ -87,6 +90,29 @@ def test_api_key_authentication() -> None:
     assert authenticator.authenticate("good.jwt.token").auth_type is AuthType.SESSION
     assert authenticator.authenticate(key).credential_source is CredentialSource.HEADER
     assert authenticator.authenticate(key, CredentialSource.COOKIE).credential_source is CredentialSource.COOKIE
+
+
+def test_last_use_is_written_at_most_once_a_minute_and_never_for_refused_keys() -> None:
+    key, revoked = generate_api_key(), generate_api_key()
+    record = ApiKey("key_1", "org_a", "ci", frozenset({"sync"}), "2026-01-01T00:00:00.000Z")
+    revoked_record = ApiKey("key_2", "org_a", "old", frozenset(), "2026-01-01T00:00:00.000Z", None, NOW.isoformat())
+    keys = InMemoryApiKeys({api_key_digest(key): record, api_key_digest(revoked): revoked_record})
+    now = [NOW]
+    authenticator = Authenticator(keys, lambda: FixedSessions(SessionClaims("u", "o", None)), clock=lambda: now[0])
+
+    for second in range(0, 60, 6):  # ten requests within the minute
+        now[0] = NOW + timedelta(seconds=second)
+        authenticator.authenticate(key)
+    after_a_minute = keys.uses_recorded
+    now[0] = NOW + timedelta(seconds=61)
+    authenticator.authenticate(key)
+    with pytest.raises(Unauthenticated):
+        authenticator.authenticate(revoked)
+
+    assert after_a_minute == 1
+    assert keys.uses_recorded == 2
+    assert keys.find_by_digest(api_key_digest(key)).last_used_at == "2026-06-01T00:01:01.000Z"  # type: ignore[union-attr]
+    assert keys.find_by_digest(api_key_digest(revoked)).last_used_at is None  # type: ignore[union-attr]
 
 
 def test_session_without_organisation_is_forbidden() -> None:

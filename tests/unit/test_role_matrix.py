@@ -61,6 +61,9 @@ EXPECTED: dict[str, tuple[str, Scope | None]] = {
     "GET /api/topics": (READ, Scope.TOPICS_READ),
     "POST /api/topics": (RUN, Scope.TOPICS_WRITE),
     "GET /api/activations": (READ, Scope.ACTIVATIONS),
+    "POST /api/keys": (KEYS, None),
+    "GET /api/keys": (KEYS, None),
+    "DELETE /api/keys/{id}": (KEYS, None),
 }
 
 ROLES: list[OrgRole | None] = [*OrgRole, None]

@@ -32,4 +32,7 @@ ROUTE_ACCESS: dict[str, Access] = {
     "GET /api/topics": Access(Scope.TOPICS_READ, Action.READ),
     "POST /api/topics": Access(Scope.TOPICS_WRITE, Action.RUN),
     "GET /api/activations": _ACTIVATIONS_READ,
+    "POST /api/keys": _KEY_MANAGEMENT,
+    "GET /api/keys": _KEY_MANAGEMENT,
+    "DELETE /api/keys/{id}": _KEY_MANAGEMENT,
 }

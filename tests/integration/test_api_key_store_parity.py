@@ -75,3 +75,26 @@ def test_a_use_is_recorded_only_when_the_last_one_is_older_than_the_cutoff(keys:
     assert keys.find_by_digest("digest-0").last_used_at == "2026-02-25T10:01:01.000Z"  # type: ignore[union-attr]
     assert keys.list_keys(ORG)[0].last_used_at == "2026-02-25T10:01:01.000Z"
     assert keys.find_by_digest("digest-unknown") is None
+
+
+def test_a_key_is_revoked_even_when_the_counter_has_no_slot_to_free(aws: LocalResources) -> None:
+    import boto3
+
+    from connections.adapters.dynamodb.keys import meta_key
+
+    keys = DynamoApiKeyRepository(aws.table_name)
+    keys.add(api_key(0), "digest-0", max_per_org=2)
+    # A counter that lost track (0): revoking must not fail, nor take it below 0.
+    boto3.client("dynamodb").update_item(
+        TableName=aws.table_name,
+        Key=meta_key(ORG),
+        UpdateExpression="SET apiKeyCount = :zero",
+        ExpressionAttributeValues={":zero": {"N": "0"}},
+    )
+
+    revoked = keys.revoke(ORG, "key_0", NOW)
+
+    assert revoked.revoked_at == NOW
+    assert keys.find_by_digest("digest-0").revoked_at == NOW  # type: ignore[union-attr]
+    meta = boto3.client("dynamodb").get_item(TableName=aws.table_name, Key=meta_key(ORG))["Item"]
+    assert meta["apiKeyCount"] == {"N": "0"}

@@ -130,6 +130,21 @@ class DynamoApiKeyRepository(TableRepository):
         reference = self._reference(org_id, key_id)
         if reference.get("revokedAt"):
             return self._with_lookup(reference)
+        transaction = self._revocation(org_id, key_id, reference["digest"], revoked_at, free_slot=True)
+        try:
+            transaction.write(self.client)
+        except ClientError as error:
+            refused = transaction.refused(error)
+            if "reference" in refused:  # revoked meanwhile by a concurrent DELETE
+                return self._with_lookup(self._reference(org_id, key_id))
+            if "slot" not in refused:
+                raise
+            # A counter already at 0 (or missing) has no slot of this key to free: revoke all the same.
+            self._revocation(org_id, key_id, reference["digest"], revoked_at, free_slot=False).write(self.client)
+        return self._with_lookup(reference | {"revokedAt": revoked_at})
+
+    def _revocation(self, org_id: str, key_id: str, digest: str, revoked_at: str, free_slot: bool) -> Transaction:
+        """Both items marked revoked, once (the reference's condition), and the slot freed with it."""
         transaction = Transaction()
         transaction.add(
             "reference",
@@ -148,31 +163,26 @@ class DynamoApiKeyRepository(TableRepository):
             {
                 "Update": {
                     "TableName": self._table,
-                    "Key": api_key_key(reference["digest"]),
+                    "Key": api_key_key(digest),
                     "UpdateExpression": "SET revokedAt = :now",
                     "ExpressionAttributeValues": {":now": {"S": revoked_at}},
                 }
             },
         )
-        transaction.add(
-            "slot",
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": meta_key(org_id),
-                    "UpdateExpression": "SET apiKeyCount = apiKeyCount - :one",
-                    "ConditionExpression": "apiKeyCount >= :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-        )
-        try:
-            transaction.write(self.client)
-        except ClientError as error:
-            if "reference" in transaction.refused(error):  # revoked meanwhile by a concurrent DELETE
-                return self._with_lookup(self._reference(org_id, key_id))
-            raise
-        return self._with_lookup(reference | {"revokedAt": revoked_at})
+        if free_slot:
+            transaction.add(
+                "slot",
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": meta_key(org_id),
+                        "UpdateExpression": "SET apiKeyCount = apiKeyCount - :one",
+                        "ConditionExpression": "apiKeyCount >= :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            )
+        return transaction
 
     def record_use(self, digest: str, used_at: str, unless_used_since: str) -> None:
         try:

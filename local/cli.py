@@ -1,7 +1,7 @@
 """``connections-dev``: run the API locally without Docker, and issue credentials for it.
 
     connections-dev serve                                   # what `make dev` runs
-    connections-dev api-key --org ORG --scopes sync,activations [--name NAME] [--expires-in-days N]
+    connections-dev api-key --org ORG --scopes sync,activations [--name NAME] [--expires-in-days N]  # POST /api/keys
     connections-dev session-token --org ORG [--user USER] [--role admin] [--ttl-minutes N]
     connections-dev invoke FUNCTION -e events/FILE.json     # like `sam local invoke`
     connections-dev trigger-sync CONNECTION_ID [--org ORG] [--wait]   # run a scheduled sync now
@@ -29,6 +29,8 @@ DEV_ORG = "org_dev"
 DEV_USER = "user_dev"
 DEV_SCOPES = "sync,activations,topics:read,topics:write"
 DEV_TOKEN_TTL_SECONDS = 24 * 3600
+# The owner session `api-key` mints for its one request.
+KEY_REQUEST_SESSION_TTL_SECONDS = 300
 # Scheduled syncs under `serve`: page worker processes, and how often the scheduler loop looks.
 SYNC_WORKERS_VARIABLE = "LOCAL_SYNC_WORKERS"
 SCHEDULER_TICK_VARIABLE = "LOCAL_SCHEDULER_TICK_SECONDS"
@@ -54,21 +56,59 @@ def _connect_to_running_stack(ports: DevPorts) -> dev_stack.LocalResources:
 
 
 def issue_api_key(org_id: str, scopes: str, name: str, expires_in_days: int | None = None) -> str:
-    """A new API key in the table boto3 points at (the layer's service, as an operator would)."""
+    """A new API key written straight into the table boto3 points at (the layer's service), for the
+    key ``serve`` prints before it listens."""
     from connections.adapters.dynamodb.api_key_repository import DynamoApiKeyRepository
     from connections.domain.api_key_service import ApiKeyService
-    from connections.domain.clock import format_timestamp
     from connections.domain.errors import DomainError
 
-    expires_at = None
-    if expires_in_days is not None:
-        expires_at = format_timestamp(datetime.now(UTC) + timedelta(days=expires_in_days))
     service = ApiKeyService(DynamoApiKeyRepository(dev_stack.TABLE_NAME))
     try:
-        plaintext, _record = service.issue(org_id, name, scopes, expires_at)
+        plaintext, _record = service.issue(org_id, name, scopes, _expiry(expires_in_days))
     except DomainError as error:
         raise SystemExit(f"No API key issued: {error.message}") from None
     return plaintext
+
+
+def request_api_key(ports: DevPorts, org_id: str, scopes: str, name: str, expires_in_days: int | None = None) -> str:
+    """A new API key from the running stack's ``POST /api/keys``, asked for with a locally minted owner
+    session of ``org_id``, as a client of the deployed API would."""
+    import httpx
+
+    dev_stack.use_layer()
+    body: dict[str, Any] = {"name": name, "scopes": [part.strip() for part in scopes.split(",") if part.strip()]}
+    if expires_in_days is not None:
+        body["expiresAt"] = _expiry(expires_in_days)
+    session = dev_keys.signing_key().token(org_id, DEV_USER, "owner", KEY_REQUEST_SESSION_TTL_SECONDS)
+    try:
+        response = httpx.post(
+            f"{ports.api_url}/api/keys", json=body, headers={"Authorization": f"Bearer {session}"}, timeout=30
+        )
+    except httpx.TransportError:
+        raise dev_stack.DevStackError(
+            f"No API on {ports.api_url} (PORT={ports.api}). Start it with `make dev` or `connections-dev serve` "
+            "using the same PORT and MOTO_PORT."
+        ) from None
+    if response.status_code != 201:
+        raise SystemExit(f"No API key issued for scopes {scopes!r}: {_error_text(response)}")
+    return str(response.json()["key"])
+
+
+def _expiry(days: int | None) -> str | None:
+    from connections.domain.clock import format_timestamp
+
+    return None if days is None else format_timestamp(datetime.now(UTC) + timedelta(days=days))
+
+
+def _error_text(response: Any) -> str:
+    """The API's error message and field details, or the status when the answer is not the API's."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    details = "; ".join(f"{item.get('field')}: {item.get('message')}" for item in answer.get("details") or [])
+    message = str(answer.get("error") or answer.get("message") or f"HTTP {response.status_code}")
+    return f"{message} ({details})" if details else message
 
 
 def _banner(
@@ -211,7 +251,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the API with an embedded moto (what `make dev` runs)")
 
-    api_key = commands.add_parser("api-key", help="print a new API key")
+    api_key = commands.add_parser(
+        "api-key", help="print a new API key, created by POST /api/keys with a local owner session of --org"
+    )
     api_key.add_argument("--org", required=True, help="organisation id, e.g. org_dev")
     api_key.add_argument("--scopes", required=True, help="comma-separated, e.g. sync,activations")
     api_key.add_argument("--name", default="connections-dev", help="label stored with the key")
@@ -250,8 +292,7 @@ def _run(args: argparse.Namespace, ports: DevPorts) -> None:
     if args.command == "serve":
         serve(ports)
     elif args.command == "api-key":
-        _connect_to_running_stack(ports)
-        print(issue_api_key(args.org, args.scopes, args.name, args.expires_in_days))
+        print(request_api_key(ports, args.org, args.scopes, args.name, args.expires_in_days))
     elif args.command == "session-token":
         ttl_seconds = args.ttl_minutes * 60
         print(dev_keys.signing_key().token(args.org, args.user, args.role, ttl_seconds))

@@ -172,6 +172,12 @@ def test_cli_api_key_prints_a_working_key(base_url: str, local_stack: LocalStack
     assert key.startswith("txadv_")
     assert "\n" not in key
     assert httpx.get(f"{base_url}/api/connections", headers=bearer(key)).status_code == 200
+    # Created through POST /api/keys with an owner session of the organisation: the org lists it.
+    owner = bearer(local_stack.session_token(org_id, role="owner"))
+    listed = httpx.get(f"{base_url}/api/keys", headers=owner).json()
+    assert [(record["name"], record["prefix"], record["scopes"]) for record in listed] == [
+        ("cli", key[:10], ["activations", "sync"])
+    ]
 
 
 def test_cli_api_key_refuses_unknown_scopes(local_stack: LocalStack) -> None:

@@ -8,7 +8,8 @@ answer 404: a bidirectional custom API connection on a fake platform (127.0.0.1)
 touch get resources of their own: PATCH a connection that nothing tests, syncs or pushes (a generated
 ``base_url`` is never called), DELETE a throwaway connection made again whenever one is gone, start
 calls a second connection; the connections a create makes are deleted at once, so the organisation
-never reaches its 20-connection limit. The stack is one of its own whose scheduler loop never ticks
+never reaches its 20-connection limit, and the API keys a create makes are revoked at once (freeing
+their slots among the 25). The stack is one of its own whose scheduler loop never ticks
 during the run, so no schedule a generated config asks for reaches a generated host.
 
 Requests use an API key with every scope where the operation accepts one and a session token (role
@@ -42,6 +43,8 @@ PAGE_SIZE = 2  # 30 pages: page calls keep fetching and classifying for the whol
 TOPICS = 3
 # The scheduler loop's first look comes after this many seconds, long after the run.
 SCHEDULER_TICK_SECONDS = "86400"
+# Where a generated API key expiry is moved to: the service refuses past ones (documented in prose).
+FUTURE_EXPIRY = "2099-01-01T00:00:00.000Z"
 # The fake custom API's credentials for each auth_type (tests/fakes/platforms.py).
 CUSTOM_CREDENTIALS = {
     "bearer": {"token": "custom-token-0a9b8c7d"},
@@ -85,6 +88,7 @@ class Pinned:
     topic_ids: list[str]
     activation_id: str
     throwaway_id: str = ""
+    api_key_id: str = ""
     created: list[str] = field(default_factory=list)
 
     def create_connection(self, name: str, direction: str = "bidirectional") -> str:
@@ -108,6 +112,13 @@ class Pinned:
         if not self.throwaway_id or self.client.get(f"/api/connections/{self.throwaway_id}").status_code == 404:
             self.throwaway_id = self.create_connection("Throwaway", "outbound")
         return self.throwaway_id
+
+    def revocable_key(self) -> str:
+        """An API key of the organisation for DELETE /api/keys/{id}: one, made on first use (revoking
+        it again answers 200 with the same record, so every case after the first checks that)."""
+        if not self.api_key_id:
+            self.api_key_id = _created(self.client, "/api/keys", {"name": "Revocable", "scopes": ["sync"]})
+        return self.api_key_id
 
 
 def _created(client: httpx.Client, path: str, body: dict[str, Any] | None = None, key: str = "id") -> str:
@@ -184,6 +195,8 @@ def pin_path(case: Any, pinned: Pinned) -> None:
         pins["id"] = pinned.patch_connection_id
     elif operation_id == "deleteConnection":
         pins["id"] = pinned.throwaway()
+    elif operation_id == "revokeApiKey":
+        pins["id"] = pinned.revocable_key()
     elif operation_id in START_OPERATIONS:
         pins["id"] = pinned.start_connection_id
     elif operation_id in SYNC_RUN_OPERATIONS:
@@ -208,6 +221,10 @@ def pin_body(case: Any, pinned: Pinned) -> None:
     if case.operation.path == "/api/activations/bulk":
         # A cursor is opaque and checked (list_cursor.py): a generated one is never one the API returned.
         case.body.pop("cursor", None)
+    if case.operation.label == "POST /api/keys" and isinstance(case.body.get("expiresAt"), str):
+        # A key's expiry must lie ahead, which the schema cannot say (it knows no "now"); the 400 for
+        # a past one is tested in tests/integration/test_api_keys.py.
+        case.body["expiresAt"] = FUTURE_EXPIRY
 
 
 def _is_integer(value: Any) -> bool:
@@ -314,3 +331,6 @@ def test_every_operation_answers_as_openapi_yaml_says(case: Any, stack: LocalSta
     if case.operation.label == "POST /api/connections" and response.status_code == 201:
         # Made by a generated body: gone again at once, so creates never run into the limit.
         assert pinned.client.delete(f"/api/connections/{response.json()['id']}").status_code == 200
+    if case.operation.label == "POST /api/keys" and response.status_code == 201:
+        # Revoked at once, which frees its slot: creates never run into the 25-key limit.
+        assert pinned.client.delete(f"/api/keys/{response.json()['id']}").status_code == 200

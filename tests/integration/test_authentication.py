@@ -210,3 +210,23 @@ def test_unknown_roles_only_read(api: ApiClient, token_issuer: SigningKey, role:
     assert [response.status for response in writes] == [403] * len(writes)
     assert all(set(response.json()) == {"error"} for response in writes)
     assert [connection["name"] for connection in api.get("/api/connections").json()] == ["My Custom API"]
+
+
+@pytest.mark.parametrize("role", ["org:member", "member", "basic_member"])
+def test_members_run_syncs_but_do_not_manage_connections(api: ApiClient, token_issuer: SigningKey, role: str) -> None:
+    connection_id = api.post("/api/connections", inbound_connection()).json()["id"]
+    member = token_issuer.token("org_a", user_id="user_member", role=role)
+
+    management = [
+        api.post("/api/connections", inbound_connection(name="Another"), token=member),
+        api.patch(f"/api/connections/{connection_id}", {"name": "renamed"}, token=member),
+        api.post(f"/api/connections/{connection_id}/test", token=member),
+        api.delete(f"/api/connections/{connection_id}", token=member),
+    ]
+
+    assert [response.status for response in management] == [403] * len(management)
+    assert management[0].json() == {"error": "Your organisation role (member) may not manage connections"}
+    assert api.get(f"/api/connections/{connection_id}", token=member).json()["name"] == "My Custom API"
+    # Runs are open to members: the request passes the role check and reaches the sync service (its
+    # answer here is the platform's, not a 403).
+    assert api.post(f"/api/connections/{connection_id}/sync/run", token=member).status != 403

@@ -51,6 +51,9 @@ EXPECTED_STATUS = {
     "DeactivateActivationFunction": 200,
     "RefreshActivationFunction": 200,
     "BulkActivationsFunction": 200,
+    "CreateApiKeyFunction": 201,
+    "ListApiKeysFunction": 200,
+    "RevokeApiKeyFunction": 200,
     "MethodNotAllowedFunction": 405,
 }
 # Samples whose answer is an error on purpose, and the answer they must give.
@@ -120,6 +123,16 @@ HTTP_SAMPLES = sorted(
 )
 
 
+def seed_sample_api_key(org_id: str, key_id: str) -> None:
+    """The API key the revoke sample names, stored as a create would store it."""
+    from connections.domain.api_keys import ApiKey, api_key_digest, display_prefix, generate_api_key
+    from connections.wiring import api_key_repository
+
+    key = generate_api_key()
+    record = ApiKey(key_id, org_id, "Sample key", frozenset({"sync"}), SAMPLE_TIME, prefix=display_prefix(key))
+    api_key_repository().add(record, api_key_digest(key), max_per_org=25)
+
+
 def seed_sample_records(event: dict, base_url: str, with_run: bool) -> None:
     """Store the connection (and run) the sample event's path names, in the sample's organisation."""
     from connections.wiring import sync_run_repository
@@ -127,6 +140,9 @@ def seed_sample_records(event: dict, base_url: str, with_run: bool) -> None:
     parameters = event.get("pathParameters", {})
     connection_id = parameters.get("id")
     if not connection_id:
+        return
+    if connection_id.startswith("key_"):  # the revoke sample names an API key
+        seed_sample_api_key(event["requestContext"]["authorizer"]["lambda"]["orgId"], connection_id)
         return
     org_id = event["requestContext"]["authorizer"]["lambda"]["orgId"]
     store_sample_connection(org_id, connection_id, Direction.INBOUND, sample_config(base_url))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, CredentialSource, OrgRole, Scope
+from connections.domain.access import Access, Action, AuthType, Caller, CredentialSource, OrgRole, Scope
 from connections.domain.api_keys import ApiKey, api_key_digest, generate_api_key, parse_scopes
 from connections.domain.authentication import Authenticator, PresentedCredential, presented_credential
 from connections.domain.errors import Forbidden, Unauthenticated
@@ -20,33 +20,38 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 def test_access_rules() -> None:
-    sync_read = Access(Scope.SYNC, writes=False)
+    sync_read = Access(Scope.SYNC, Action.READ)
+    session_only = Access(None, Action.MANAGE_CONNECTIONS)
     key = Caller("org", "key_1", AuthType.API_KEY, frozenset({"sync"}))
     viewer = Caller("org", "user", AuthType.SESSION, role=OrgRole.VIEWER)
     admin = Caller("org", "user", AuthType.SESSION, role=OrgRole.ADMIN)
 
     sync_read.check(key)
     sync_read.check(viewer)
-    SESSION_ONLY.check(admin)
+    session_only.check(admin)
     with pytest.raises(Forbidden):
-        SESSION_ONLY.check(key)
+        session_only.check(key)
     with pytest.raises(Forbidden):
-        SESSION_ONLY.check(viewer)
+        session_only.check(viewer)
     with pytest.raises(Forbidden):
-        Access(Scope.ACTIVATIONS, writes=False).check(key)
+        Access(Scope.ACTIVATIONS, Action.READ).check(key)
 
 
 def test_route_table_matches_design() -> None:
-    assert len(ROUTE_ACCESS) == 17
     session_only = {route for route, access in ROUTE_ACCESS.items() if access.scope is None}
     assert session_only == {
         "POST /api/connections",
         "PATCH /api/connections/{id}",
         "DELETE /api/connections/{id}",
         "POST /api/connections/{id}/test",
+        "POST /api/keys",
+        "GET /api/keys",
+        "DELETE /api/keys/{id}",
     }
     assert all(access.writes for route, access in ROUTE_ACCESS.items() if not route.startswith("GET"))
-    assert not any(access.writes for route, access in ROUTE_ACCESS.items() if route.startswith("GET"))
+    # Every GET reads, except the key listing: it is key management (owner and admin only).
+    reads = {route for route, access in ROUTE_ACCESS.items() if access.action is Action.READ}
+    assert reads == {route for route in ROUTE_ACCESS if route.startswith("GET")} - {"GET /api/keys"}
 
 
 def test_presented_credential_sources() -> None:
@@ -85,6 +90,29 @@ def test_api_key_authentication() -> None:
     assert authenticator.authenticate("good.jwt.token").auth_type is AuthType.SESSION
     assert authenticator.authenticate(key).credential_source is CredentialSource.HEADER
     assert authenticator.authenticate(key, CredentialSource.COOKIE).credential_source is CredentialSource.COOKIE
+
+
+def test_last_use_is_written_at_most_once_a_minute_and_never_for_refused_keys() -> None:
+    key, revoked = generate_api_key(), generate_api_key()
+    record = ApiKey("key_1", "org_a", "ci", frozenset({"sync"}), "2026-01-01T00:00:00.000Z")
+    revoked_record = ApiKey("key_2", "org_a", "old", frozenset(), "2026-01-01T00:00:00.000Z", None, NOW.isoformat())
+    keys = InMemoryApiKeys({api_key_digest(key): record, api_key_digest(revoked): revoked_record})
+    now = [NOW]
+    authenticator = Authenticator(keys, lambda: FixedSessions(SessionClaims("u", "o", None)), clock=lambda: now[0])
+
+    for second in range(0, 60, 6):  # ten requests within the minute
+        now[0] = NOW + timedelta(seconds=second)
+        authenticator.authenticate(key)
+    after_a_minute = keys.uses_recorded
+    now[0] = NOW + timedelta(seconds=61)
+    authenticator.authenticate(key)
+    with pytest.raises(Unauthenticated):
+        authenticator.authenticate(revoked)
+
+    assert after_a_minute == 1
+    assert keys.uses_recorded == 2
+    assert keys.find_by_digest(api_key_digest(key)).last_used_at == "2026-06-01T00:01:01.000Z"  # type: ignore[union-attr]
+    assert keys.find_by_digest(api_key_digest(revoked)).last_used_at is None  # type: ignore[union-attr]
 
 
 def test_session_without_organisation_is_forbidden() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connections.domain.access import SESSION_ONLY, Access, AuthType, Caller, CredentialSource, OrgRole, Scope, org_role
+from connections.domain.access import Access, Action, AuthType, Caller, CredentialSource, OrgRole, Scope, org_role
 from connections.domain.authentication import Authenticator
 from connections.domain.errors import Forbidden
 from connections.http.caller_context import authorizer_context, caller_from_context
@@ -26,10 +26,11 @@ SPELLINGS = {
 # Missing, empty, another case, padded, custom or made-up roles, and claims that are not strings.
 UNKNOWN = [None, "", "Admin", "ORG:ADMIN", " admin", "admin ", "org:billing", "superadmin", "org:", 1, ["admin"]]
 ACCESS_RULES = {
-    "session only": SESSION_ONLY,
-    "scoped write": Access(Scope.SYNC, writes=True),
-    "scoped read": Access(Scope.SYNC, writes=False),
+    "session only": Access(None, Action.MANAGE_CONNECTIONS),
+    "scoped write": Access(Scope.SYNC, Action.RUN),
+    "scoped read": Access(Scope.SYNC, Action.READ),
 }
+SESSION_ONLY = ACCESS_RULES["session only"]
 
 
 def session_with(claim: object) -> Caller:
@@ -56,13 +57,19 @@ def test_missing_or_unknown_roles_have_no_role(claim: object) -> None:
 def test_role_matrix(claim: object, rule: str) -> None:
     caller = session_with(claim)
     access = ACCESS_RULES[rule]
-    may_write = isinstance(claim, str) and SPELLINGS.get(claim) in {OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER}
+    role = SPELLINGS.get(claim) if isinstance(claim, str) else None
+    allowed_by_rule: dict[str, set[OrgRole | None]] = {
+        "session only": {OrgRole.OWNER, OrgRole.ADMIN},
+        "scoped write": {OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER},
+        "scoped read": {OrgRole.OWNER, OrgRole.ADMIN, OrgRole.MEMBER, OrgRole.VIEWER, None},
+    }
+    allowed = allowed_by_rule[rule]
 
-    if access.writes and not may_write:
+    if role in allowed:
+        access.check(caller)  # reads always, runs for owner, admin and member, management for owner and admin
+    else:
         with pytest.raises(Forbidden, match="organisation role"):
             access.check(caller)
-    else:
-        access.check(caller)  # reads always, writes for owner, admin and member
 
 
 def test_role_messages_say_why() -> None:
@@ -70,6 +77,8 @@ def test_role_messages_say_why() -> None:
         SESSION_ONLY.check(session_with("org:viewer"))
     with pytest.raises(Forbidden, match="not recognised"):
         SESSION_ONLY.check(session_with("org:billing"))
+    with pytest.raises(Forbidden, match=r"^Your organisation role \(member\) may not manage connections$"):
+        SESSION_ONLY.check(session_with("org:member"))
 
 
 def test_function_reads_only_the_authorizer_spellings_from_the_context() -> None:

@@ -244,7 +244,7 @@ def test_every_function_has_a_log_group_with_retention(function_id: str) -> None
 
 
 def test_openapi_access_is_what_the_resolver_enforces() -> None:
-    """x-scopes and x-session-only document the shared resolver's route table, which refuses unlisted routes."""
+    """x-scopes, x-session-only and x-action document the resolver's route table (unlisted routes are refused)."""
     from connections.http.route_access import ROUTE_ACCESS
 
     for method, path in sorted(template_routes()):
@@ -253,6 +253,7 @@ def test_openapi_access_is_what_the_resolver_enforces() -> None:
         operation = openapi()["paths"][path][method.lower()]
         assert operation["x-scopes"] == ([] if access.scope is None else [access.scope.value]), f"{method} {path}"
         assert operation["x-session-only"] is (access.scope is None), f"{method} {path}"
+        assert operation["x-action"] == access.action.value, f"{method} {path}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,10 +315,18 @@ def test_read_routes_cannot_write_or_use_keys(function_id: str) -> None:
 
 
 @pytest.mark.parametrize("function_id", sorted(authorizer_function_ids()))
-def test_authorizer_only_reads(function_id: str) -> None:
+def test_authorizer_writes_only_the_last_use_of_api_keys(function_id: str) -> None:
+    """Its one write is lastUsedAt on API-key lookup items: UpdateItem bound to leading keys APIKEY#*
+    and to the key and lastUsedAt attributes, without returning values."""
     function = functions()[function_id]
-    assert not actions_on(function, "dynamodb:") & DYNAMODB_WRITE_ACTIONS
     assert not actions_on(function, "kms:")
+    writing = [s for s in statements_of(function) if actions_of(s) & DYNAMODB_WRITE_ACTIONS]
+    assert [actions_of(statement) for statement in writing] == [{"dynamodb:UpdateItem"}]
+    assert writing[0]["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["APIKEY#*"]},
+        "ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "sk", "lastUsedAt"]},
+        "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+    }
 
 
 def test_only_functions_given_the_key_may_use_it() -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from connections.adapters.dynamodb.sync_run_repository import DynamoSyncRunRepository
     from connections.adapters.dynamodb.topic_repository import DynamoTopicRepository
     from connections.domain.activation_service import ActivationService
+    from connections.domain.api_key_service import ApiKeyService
     from connections.domain.authentication import Authenticator
     from connections.domain.connection import Connection
     from connections.domain.connection_service import ConnectionService
@@ -76,6 +77,14 @@ def api_key_repository() -> DynamoApiKeyRepository:
 
     # The client is made on the first API-key lookup: the authorizer's session path never uses it.
     return DynamoApiKeyRepository(settings().table_name)
+
+
+@cache
+def api_key_service() -> ApiKeyService:
+    """Key management for /api/keys, over the authorizer's repository."""
+    from connections.domain.api_key_service import ApiKeyService
+
+    return ApiKeyService(api_key_repository())
 
 
 @cache

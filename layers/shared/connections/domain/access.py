@@ -28,11 +28,34 @@ class OrgRole(StrEnum):
     MEMBER = "member"
     VIEWER = "viewer"
 
+
+class Action(StrEnum):
+    """What a route does, in the terms of the role matrix (README "Authentication, roles and CSRF")."""
+
+    READ = "read"
+    RUN = "run"  # syncs and pushes (start, page, cancel), topic and activation writes
+    MANAGE_CONNECTIONS = "manage connections"  # connections and their credentials
+    MANAGE_KEYS = "manage API keys"
+
     @property
-    def may_write(self) -> bool:
-        # Key management (owner, admin only) arrives with /api/keys; until then every known role but
-        # viewer may write, as before.
-        return self is not OrgRole.VIEWER
+    def writes(self) -> bool:
+        return self is not Action.READ
+
+
+# The role matrix: the one table of what each role may do. A session without a known role gets
+# READ_ONLY (fail closed); API keys are governed by scopes instead (Access.check).
+ROLE_ACTIONS: dict[OrgRole, frozenset[Action]] = {
+    OrgRole.OWNER: frozenset(Action),
+    OrgRole.ADMIN: frozenset(Action),
+    OrgRole.MEMBER: frozenset({Action.READ, Action.RUN}),
+    OrgRole.VIEWER: frozenset({Action.READ}),
+}
+READ_ONLY: frozenset[Action] = frozenset({Action.READ})
+
+
+def role_actions(role: OrgRole | None) -> frozenset[Action]:
+    """What a session with ``role`` may do; a missing or unknown role may only read."""
+    return ROLE_ACTIONS.get(role, READ_ONLY) if role is not None else READ_ONLY
 
 
 # Every spelling an organisation role reaches us in, mapped explicitly: Clerk's default roles
@@ -81,31 +104,37 @@ class Caller:
     def is_session(self) -> bool:
         return self.auth_type is AuthType.SESSION
 
-    @property
-    def may_write(self) -> bool:
-        """A session may write only with a known role that writes; a missing or unknown role reads."""
-        return self.role is not None and self.role.may_write
+    def may(self, action: Action) -> bool:
+        """Whether this session's role allows ``action`` (API keys are checked by scope, not here)."""
+        return self.is_session and action in role_actions(self.role)
 
 
 @dataclass(frozen=True)
 class Access:
-    """What a route requires: the API key scope that opens it (None: session only), and whether it writes."""
+    """What a route requires: the API key scope that opens it (None: session only), and the action it
+    performs, which the session's role must allow (ROLE_ACTIONS)."""
 
     scope: Scope | None
-    writes: bool
+    action: Action
+
+    @property
+    def writes(self) -> bool:
+        return self.action.writes
 
     def check(self, caller: Caller) -> None:
         """Raise Forbidden unless ``caller`` may use a route with this access rule."""
         if caller.is_session:
-            if self.writes and caller.role is None:
+            if caller.may(self.action):
+                return
+            if caller.role is None:
                 raise Forbidden("Your organisation role is not recognised, so it may only read")
-            if self.writes and not caller.may_write:
+            if caller.role is OrgRole.VIEWER:
                 raise Forbidden("Your organisation role is read-only")
-            return
+            raise Forbidden(f"Your organisation role ({caller.role.value}) may not {self.action.value}")
         if self.scope is None:
-            raise Forbidden("This operation requires a signed-in session; API keys cannot manage credentials")
+            raise Forbidden(
+                "This operation requires a signed-in session; API keys cannot manage connections, "
+                "credentials or API keys"
+            )
         if self.scope.value not in caller.scopes:
             raise Forbidden(f"API key lacks the '{self.scope.value}' scope")
-
-
-SESSION_ONLY = Access(scope=None, writes=True)

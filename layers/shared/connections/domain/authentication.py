@@ -7,7 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from connections.domain.access import AuthType, Caller, CredentialSource, org_role
-from connections.domain.api_keys import api_key_digest, looks_like_api_key
+from connections.domain.api_keys import api_key_digest, looks_like_api_key, use_cutoff
+from connections.domain.clock import format_timestamp
 from connections.domain.errors import Forbidden, Unauthenticated
 from connections.ports.api_key_repository import ApiKeyRepository
 from connections.ports.session_verifier import SessionVerifier
@@ -60,12 +61,19 @@ class Authenticator:
         return replace(caller, credential_source=source)
 
     def _api_key_caller(self, token: str) -> Caller:
-        api_key = self._api_keys.find_by_digest(api_key_digest(token))
+        digest = api_key_digest(token)
+        api_key = self._api_keys.find_by_digest(digest)
         if api_key is None:
             raise Unauthenticated("Invalid API key")
-        refusal = api_key.refusal(self._clock())
+        now = self._clock()
+        refusal = api_key.refusal(now)
         if refusal:
             raise Unauthenticated(refusal)
+        # Decided on the item just read, so a key used again within the interval costs no write at all
+        # (a refused conditional write would still cost one); the store's condition covers containers
+        # that read the same old value at once.
+        if api_key.use_is_due(now):
+            self._api_keys.record_use(digest, format_timestamp(now), use_cutoff(now))
         return Caller(api_key.org_id, api_key.key_id, AuthType.API_KEY, api_key.scopes)
 
     def _session_caller(self, token: str) -> Caller:

@@ -78,3 +78,10 @@ def parse_query(model: type[ModelT], parameters: Mapping[str, str] | None) -> Mo
         return model.model_validate_strings(dict(parameters or {}))
     except ValidationError as error:
         raise InvalidInput("Invalid query parameters", problems_from(error)) from None
+
+
+def refuse_query_parameters(parameters: Mapping[str, str] | None) -> None:
+    """For routes that take no query parameters: any is a 400 naming it, as unknown fields are."""
+    if parameters:
+        problems = [FieldProblem(name, "unknown query parameter") for name in sorted(parameters)]
+        raise InvalidInput("Invalid query parameters", problems)

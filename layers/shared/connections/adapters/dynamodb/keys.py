@@ -59,12 +59,17 @@ def push_run_key(org_id: str, run_id: str) -> Key:
     return org_item_key(org_id, PUSH_RUN_SORT_PREFIX + run_id)
 
 
+API_KEY_REFERENCE_SORT_PREFIX = "APIKEYREF#"
+API_KEY_PARTITION_PREFIX = "APIKEY#"
+
+
 def api_key_reference_key(org_id: str, key_id: str) -> Key:
-    return org_item_key(org_id, f"APIKEYREF#{key_id}")
+    return org_item_key(org_id, API_KEY_REFERENCE_SORT_PREFIX + key_id)
 
 
 def api_key_key(digest: str) -> Key:
-    return {"pk": {"S": f"APIKEY#{digest}"}, "sk": {"S": "APIKEY"}}
+    """The lookup item of a key: the authorizer's one read (and its only write, lastUsedAt)."""
+    return {"pk": {"S": API_KEY_PARTITION_PREFIX + digest}, "sk": {"S": "APIKEY"}}
 
 
 # -- the topic library --------------------------------------------------------------------------

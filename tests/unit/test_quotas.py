@@ -3,7 +3,6 @@ given back for work not done, replays for free, month rollover, and what schedul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.fakes.classifiers import FixedClassifier
 from tests.fakes.clocks import ManualClock
 from tests.fakes.in_memory_platforms import ScriptedSource
 from tests.fakes.in_memory_stores import ORG, InMemoryStores
+from tests.fakes.scheduling import RecordingPageQueue
 from tests.fakes.usage_meters import InMemoryUsageMeters
 
 CALLER = Caller(ORG, "user_1", AuthType.SESSION)
@@ -252,13 +252,7 @@ def test_an_enterprise_organisation_syncs_without_a_meter_write() -> None:
 def test_a_scheduled_page_over_quota_fails_its_run_with_the_quota_message() -> None:
     sync = MeteredSync(segments(130))
     run = sync.start()
-    queue: list[SyncPageMessage] = []
-
-    class Queue:
-        def enqueue(self, messages: Sequence[SyncPageMessage]) -> None:
-            queue.extend(messages)
-
-    worker = SyncPageWorker(sync.service, sync.stores.sync_runs, Queue(), clock=sync.stores.clock)
+    worker = SyncPageWorker(sync.service, sync.stores.sync_runs, RecordingPageQueue(), clock=sync.stores.clock)
     works = [
         worker.process(SyncPageMessage(ORG, sync.connection.id, run.id, page), Deadline.after(30), delivery=1)
         for page in (1, 2, 3, 4)
@@ -309,3 +303,40 @@ def test_a_classified_topic_costs_one_credit_and_a_failed_write_none() -> None:
     with pytest.raises(QuotaExceeded):
         create("Car buyers")
     assert meters.used_now(ORG, "classifications") == 100
+
+
+def test_a_scheduled_start_over_the_imports_quota_fails_before_any_run_exists() -> None:
+    from connections.domain.scheduled_sync import ScheduledSyncs, StartOutcome
+
+    sync = MeteredSync(segments(60))
+    scheduled = sync.stores.add_connection(
+        config={"base_url": "https://feed.example.com/segments", "page_size": PAGE_SIZE, "schedule": "rate(1 hour)"}
+    )
+    queue = RecordingPageQueue()
+    schedules = ScheduledSyncs(
+        sync.service, sync.stores.connections, sync.stores.sync_runs, queue, clock=sync.stores.clock.timestamp
+    )
+    sync.quotas.charge(ORG, Meter.IMPORTS, 5)
+
+    outcome = schedules.start(ORG, scheduled.id, Deadline.after(30), "2026-02-25T10:00:00Z")
+
+    assert outcome.outcome is StartOutcome.FAILED
+    assert outcome.reason == (
+        "Monthly quota of 5 import operations used up (5 used); it resets at 2026-03-01T00:00:00.000Z"
+    )
+    assert outcome.run is None
+    assert sync.stores.sync_runs.active_run_id(ORG, scheduled.id) is None  # nothing stuck: the next tick can start
+    assert sync.used(Meter.IMPORTS) == 5
+
+
+def test_a_replayed_run_start_costs_no_second_import() -> None:
+    from connections.domain.idempotency import IdempotencyClaim
+
+    sync = MeteredSync(segments(60))
+    claim = IdempotencyClaim("start_sync_run", "start-once-0001", "same-request")
+
+    first = sync.service.start_run(CALLER, sync.connection.id, Deadline.after(30), claim)
+    again = sync.service.start_run(CALLER, sync.connection.id, Deadline.after(30), claim)
+
+    assert again.id == first.id
+    assert sync.used(Meter.IMPORTS) == 1

@@ -116,27 +116,12 @@ class SyncService:
         if earlier is not None:
             return earlier
         self._lifecycle.ensure_idle(connection.org_id, connection.id)
-        # One import operation per run, taken before the count; given back if the run does not start.
-        charge = self._charge(caller.org_id, Meter.IMPORTS, 1)
-        try:
-            run, started_now = self._start_counted(connection, deadline, idempotency, trigger)
-        except BaseException:
-            self._give_back(charge)
-            raise
-        if not started_now:  # an earlier request with the same Idempotency-Key started (and paid for) it
-            self._give_back(charge)
-        return run
-
-    def _start_counted(
-        self, connection: Connection, deadline: Deadline, idempotency: IdempotencyClaim | None, trigger: str
-    ) -> tuple[SyncRun, bool]:
-        """Count the connection's items and store its running run; the run, and whether this call started it."""
         page_size = int(connection.config.get("page_size", DEFAULT_PAGE_SIZE))
         total = self._open_source(connection).fetch_page(0, 1, deadline).total
         now = self._clock.timestamp()
         run = SyncRun(
             id=new_id(RUN_PREFIX),
-            org_id=connection.org_id,
+            org_id=caller.org_id,
             connection_id=connection.id,
             status=RunStatus.RUNNING,
             page_size=page_size,
@@ -146,12 +131,19 @@ class SyncService:
             updated_at=now,
             trigger=trigger,
         )
-        started = self._lifecycle.start(run, idempotency)
-        if started is not run:  # an earlier request with the same Idempotency-Key started it
-            return started, False
+        # One import operation per run started, taken as the run is stored (all or nothing with it).
+        charge = self._charge(caller.org_id, Meter.IMPORTS, 1)
+        try:
+            started = self._lifecycle.start(run, idempotency)
+        except BaseException:
+            self._give_back(charge)
+            raise
+        if started is not run:  # an earlier request with the same Idempotency-Key started (and paid for) it
+            self._give_back(charge)
+            return started
         if run.total_pages == 0:  # nothing to fetch: the run is complete as soon as it exists
-            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run, True
-        return run, True
+            return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
+        return run
 
     # -- pages --------------------------------------------------------------------------------------
 

@@ -119,3 +119,31 @@ def test_an_enterprise_page_costs_one_plan_read_and_no_write(sync_api: ApiClient
     assert [write for write in metered if write[1] in ("USAGE#", "PLAN")] == [("UpdateItem", "USAGE#")]
     assert pro.calls["GetItem"] == enterprise.calls["GetItem"]
     assert used(Meter.CLASSIFICATIONS) == 100  # only the page after the plan was set is counted
+
+
+@pytest.mark.parametrize("store", ["dynamodb", "memory"])
+def test_the_in_memory_meters_keep_the_rules_of_the_dynamodb_ones(store: str, aws: LocalResources) -> None:
+    from connections.adapters.dynamodb.usage_meters import DynamoUsageMeters
+    from tests.fakes.usage_meters import InMemoryUsageMeters
+
+    meters = DynamoUsageMeters(aws.table_name) if store == "dynamodb" else InMemoryUsageMeters()
+
+    assert meters.plan(ORG) is None
+    meters.set_plan(ORG, "pro")
+    answers = [
+        meters.reserve(ORG, "2026-02", "classifications", 60, 100),
+        meters.reserve(ORG, "2026-02", "classifications", 41, 100),  # would make 101: refused, says 60
+        meters.reserve(ORG, "2026-02", "classifications", 40, 100),  # exactly the limit
+        meters.reserve(ORG, "2026-02", "classifications", 1, 100),
+        meters.reserve(ORG, "2026-03", "classifications", 100, 100),  # another month, another counter
+        meters.reserve(ORG, "2026-02", "imports", 1, 5),
+    ]
+    meters.give_back(ORG, "2026-02", "classifications", 30)
+
+    assert meters.plan(ORG) == "pro"
+    assert answers == [None, 60, None, 100, None, None]
+    assert meters.used(ORG, "2026-02", "classifications") == 70
+    assert meters.used(ORG, "2026-03", "classifications") == 100
+    assert meters.used(ORG, "2026-02", "imports") == 1
+    assert meters.used(ORG, "2026-04", "imports") == 0
+    assert meters.used("org_other", "2026-02", "classifications") == 0

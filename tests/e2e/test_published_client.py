@@ -103,8 +103,8 @@ def set_plan(stack: LocalStack, org_id: str, plan: str) -> dict[str, Any]:
     return dict(json.loads(completed.stdout))
 
 
-def classifications_used(stack: LocalStack, org_id: str) -> int:
-    """The organisation's counter of this month, read from the stack's table."""
+def stack_meters(stack: LocalStack) -> DynamoUsageMeters:
+    """The stack's usage counters, read (or filled) directly in its table."""
     client = boto3.client(
         "dynamodb",
         endpoint_url=stack.moto_url,
@@ -112,8 +112,12 @@ def classifications_used(stack: LocalStack, org_id: str) -> int:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    month = billing_month(datetime.now(UTC))
-    return DynamoUsageMeters(TABLE_NAME, client).used(org_id, month, "classifications")
+    return DynamoUsageMeters(TABLE_NAME, client)
+
+
+def classifications_used(stack: LocalStack, org_id: str) -> int:
+    """The organisation's counter of this month."""
+    return stack_meters(stack).used(org_id, billing_month(datetime.now(UTC)), "classifications")
 
 
 def assert_published_429(exhausted: QuotaExhausted, limit: int, used: int) -> None:
@@ -154,6 +158,24 @@ def test_a_free_organisation_is_told_when_its_classification_quota_is_exhausted(
     assert "classification credits used up" in page_refused.value.error
     assert (status["status"], status["processedPages"]) == ("running", 1)  # the refused page did nothing
     assert classifications_used(local_stack, org) == 100
+
+
+def test_the_quota_counts_across_authentication_methods(local_stack: LocalStack) -> None:
+    org = unique_org("org_quota_keys")
+    set_plan(local_stack, org, "free")
+    month = billing_month(datetime.now(UTC))
+    assert stack_meters(local_stack).reserve(org, month, "classifications", 99, 100) is None  # a busy month
+    with_session = PublishedClient(local_stack.base_url, local_stack.session_token(org))
+    with_key = PublishedClient(local_stack.base_url, local_stack.api_key(org, "topics:write"))
+    try:
+        with_session.create_topic("The last credit")
+        with pytest.raises(QuotaExhausted) as refused:
+            with_key.create_topic("Over the quota")
+    finally:
+        with_session.close()
+        with_key.close()
+
+    assert_published_429(refused.value, limit=100, used=100)
 
 
 def test_concurrent_page_calls_never_pass_the_quota(local_stack: LocalStack) -> None:

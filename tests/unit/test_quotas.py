@@ -121,7 +121,7 @@ def test_a_charge_over_the_limit_is_refused_with_the_published_fields() -> None:
         quotas.charge(ORG, Meter.CLASSIFICATIONS, 1)
 
     assert too_few_left.value.to_fields() == {"limit": 100, "used": 95, "resetAt": "2026-03-01T00:00:00.000Z"}
-    assert "5 left" in too_few_left.value.message
+    assert "has 5 left, fewer than the 6 this request needs" in too_few_left.value.message
     assert used_up.value.to_fields() == {"limit": 100, "used": 100, "resetAt": "2026-03-01T00:00:00.000Z"}
     assert used_up.value.message == (
         "Monthly quota of 100 classification credits used up (100 used); it resets at 2026-03-01T00:00:00.000Z"
@@ -263,8 +263,8 @@ def test_a_scheduled_page_over_quota_fails_its_run_with_the_quota_message() -> N
     failed = sync.service.get_run(CALLER, sync.connection.id, run.id)
     assert failed.status is RunStatus.FAILED
     assert failed.last_error == (
-        "Page 4 was not processed: Monthly quota of 100 classification credits has 10 left, too few for this "
-        "request; it resets at 2026-03-01T00:00:00.000Z"
+        "Page 4 was not processed: Monthly quota of 100 classification credits has 10 left, fewer than the 30 "
+        "this request needs; it resets at 2026-03-01T00:00:00.000Z"
     )
     assert works[3].finished_run == failed
     assert sync.stores.sync_runs.active_run_id(ORG, sync.connection.id) is None

@@ -54,15 +54,16 @@ def next_month_start(moment: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=UTC)
 
 
-def quota_exceeded(meter: Meter, limit: int, used: int, now: datetime) -> QuotaExceeded:
-    """The 429 for ``meter``: used up, or too little left for the work asked for."""
+def quota_exceeded(meter: Meter, limit: int, used: int, needed: int, now: datetime) -> QuotaExceeded:
+    """The 429 for ``meter``: used up, or too little left for the ``needed`` credits asked for."""
     reset_at = next_month_start(now)
     reset = format_timestamp(reset_at)
     noun = _METER_NOUNS[meter]
     message = (
         f"Monthly quota of {limit} {noun} used up ({used} used); it resets at {reset}"
         if used >= limit
-        else f"Monthly quota of {limit} {noun} has {limit - used} left, too few for this request; it resets at {reset}"
+        else f"Monthly quota of {limit} {noun} has {limit - used} left, fewer than the {needed} this request needs; "
+        f"it resets at {reset}"
     )
     retry_after = max(1, math.ceil((reset_at - now).total_seconds()))
     return QuotaExceeded(message, limit=limit, used=used, reset_at=reset, retry_after_seconds=retry_after)
@@ -102,10 +103,10 @@ class Quotas:
         assert charge.limit is not None
         org_id, meter, month, limit = charge.org_id, charge.meter, charge.month, charge.limit
         if amount > limit:  # more than the plan allows in a month: refused whatever has been used
-            raise quota_exceeded(meter, limit, self._meters.used(org_id, month, meter.value), now)
+            raise quota_exceeded(meter, limit, self._meters.used(org_id, month, meter.value), amount, now)
         used = self._meters.reserve(org_id, month, meter.value, amount, limit)
         if used is not None:
-            raise quota_exceeded(meter, limit, used, now)
+            raise quota_exceeded(meter, limit, used, amount, now)
 
     def give_back(self, charge: Charge, amount: int | None = None) -> Charge:
         """Return ``amount`` (default: all) of a charge's credits; the charge that is left."""

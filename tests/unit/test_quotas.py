@@ -340,3 +340,23 @@ def test_a_replayed_run_start_costs_no_second_import() -> None:
 
     assert again.id == first.id
     assert sync.used(Meter.IMPORTS) == 1
+
+
+def test_a_give_back_that_fails_leaves_the_credits_spent_and_the_first_failure_reported(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from connections.domain.errors import StorageThrottled
+
+    sync = MeteredSync(segments(60))
+    run = sync.start()
+    sync.source.fail(0, OutboundError("The platform answered HTTP 500"))
+
+    def unavailable(*args: Any) -> None:
+        raise StorageThrottled("The database is busy; retry in a moment")
+
+    sync.meters.give_back = unavailable  # type: ignore[method-assign, assignment]
+    failed = sync.page(run, 1)
+
+    assert failed.error == "The platform answered HTTP 500"
+    assert sync.used() == PAGE_SIZE  # kept: at most one page per such double failure
+    assert "30 classifications of org_a could not be given back (StorageThrottled)" in caplog.text

@@ -10,6 +10,7 @@ passes the limit, however many calls race) and what the work did not use is give
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ PLAN_LIMITS: dict[Plan, dict[Meter, int | None]] = {
     Plan.ENTERPRISE: {Meter.CLASSIFICATIONS: None, Meter.IMPORTS: None},
 }
 DEFAULT_PLAN = Plan.ENTERPRISE
+_logger = logging.getLogger("connections.quotas")
 _METER_NOUNS = {Meter.CLASSIFICATIONS: "classification credits", Meter.IMPORTS: "import operations"}
 
 
@@ -107,6 +109,20 @@ class Quotas:
         used = self._meters.reserve(org_id, month, meter.value, amount, limit)
         if used is not None:
             raise quota_exceeded(meter, limit, used, amount, now)
+
+    def give_back_or_log(self, charge: Charge) -> None:
+        """Give a charge back while another failure is being handled: if that fails too, the credits stay
+        spent (logged, type only) and the failure being handled is the one the caller sees."""
+        try:
+            self.give_back(charge)
+        except Exception as failure:
+            _logger.warning(
+                "%d %s of %s could not be given back (%s); they stay spent this month",
+                charge.amount,
+                charge.meter.value,
+                charge.org_id,
+                type(failure).__name__,
+            )
 
     def give_back(self, charge: Charge, amount: int | None = None) -> Charge:
         """Return ``amount`` (default: all) of a charge's credits; the charge that is left."""

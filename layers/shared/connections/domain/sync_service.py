@@ -356,12 +356,8 @@ class SyncService:
         return self._quotas.settle(charge, used) if self._quotas and charge else charge
 
     def _give_back(self, charge: Charge | None) -> None:
-        if not (self._quotas and charge and charge.amount):
-            return
-        try:
-            self._quotas.give_back(charge)
-        except Exception as failure:  # the failure being handled is the one to report
-            log_unrecorded(f"Giving back {charge.amount} {charge.meter.value} of {charge.org_id}", failure)
+        if self._quotas and charge and charge.amount:
+            self._quotas.give_back_or_log(charge)
 
     # -- helpers ------------------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from connections.domain.identifiers import TOPIC_PREFIX
 from connections.domain.list_cursor import encode_cursor, list_position
 from connections.domain.quotas import Meter, Quotas
 from connections.domain.topic import Topic, TopicDraft, TopicQuery, TopicSource, normalise_name
-from connections.domain.unexpected_failures import log_unrecorded
 from connections.ports.classifier import Classifier
 from connections.ports.topic_repository import IngestKind, TopicRepository
 
@@ -102,10 +101,7 @@ class TopicLibrary:
             raise
         except BaseException:
             if self._quotas and charge:  # not classified and stored: a retry pays again, so this one does not
-                try:
-                    self._quotas.give_back(charge)
-                except Exception as failure:  # the failure being handled is the one to report
-                    log_unrecorded(f"Giving back a classification credit of {caller.org_id}", failure)
+                self._quotas.give_back_or_log(charge)
             raise
 
     def _create(self, caller: Caller, request: CreateTopicRequest) -> Topic:

@@ -5,6 +5,7 @@
     connections-dev session-token --org ORG [--user USER] [--role admin] [--ttl-minutes N]
     connections-dev invoke FUNCTION -e events/FILE.json     # like `sam local invoke`
     connections-dev trigger-sync CONNECTION_ID [--org ORG] [--wait]   # run a scheduled sync now
+    connections-dev set-plan --org ORG --plan free|pro|enterprise      # the organisation's quota tier
 
 Every command reads ``PORT`` (API, default 3000) and ``MOTO_PORT`` (moto, default 5000); all but
 ``serve`` work against the stack that a running ``serve`` with the same ports provides.
@@ -109,6 +110,26 @@ def _error_text(response: Any) -> str:
     details = "; ".join(f"{item.get('field')}: {item.get('message')}" for item in answer.get("details") or [])
     message = str(answer.get("error") or answer.get("message") or f"HTTP {response.status_code}")
     return f"{message} ({details})" if details else message
+
+
+def set_plan(org_id: str, plan_name: str) -> dict[str, Any]:
+    """Put the organisation on a plan in the table boto3 points at; the plan and this month's usage."""
+    from connections.adapters.dynamodb.usage_meters import DynamoUsageMeters
+    from connections.domain.quotas import PLAN_LIMITS, Meter, Plan, Quotas, billing_month
+
+    meters = DynamoUsageMeters(dev_stack.TABLE_NAME)
+    plan = Plan(plan_name)
+    Quotas(meters).set_plan(org_id, plan)
+    month = billing_month(datetime.now(UTC))
+    return {
+        "orgId": org_id,
+        "plan": plan.value,
+        "month": month,
+        "usage": {
+            meter.value: {"used": meters.used(org_id, month, meter.value), "limit": PLAN_LIMITS[plan][meter]}
+            for meter in Meter
+        },
+    }
 
 
 def _banner(
@@ -276,6 +297,9 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--org", default=DEV_ORG, help=f"the connection's organisation (default {DEV_ORG})")
     sync.add_argument("--wait", action="store_true", help="wait for the run to finish and print its status")
     sync.add_argument("--timeout", type=float, default=300.0, help="seconds --wait waits at most")
+    plan = commands.add_parser("set-plan", help="put an organisation on a quota plan (Free, Pro or Enterprise)")
+    plan.add_argument("--org", required=True, help="organisation id, e.g. org_dev")
+    plan.add_argument("--plan", required=True, choices=("free", "pro", "enterprise"), help="the plan's tier")
     return parser
 
 
@@ -301,6 +325,9 @@ def _run(args: argparse.Namespace, ports: DevPorts) -> None:
     elif args.command == "trigger-sync":
         result = trigger_sync(ports, args.org, args.connection_id, args.wait, args.timeout)
         print(json.dumps(result, indent=2, default=str))
+    elif args.command == "set-plan":
+        _connect_to_running_stack(ports)
+        print(json.dumps(set_plan(args.org, args.plan), indent=2))
 
 
 if __name__ == "__main__":

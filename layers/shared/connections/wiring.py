@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from connections.domain.connection_service import ConnectionService
     from connections.domain.connection_testing import ConnectionTester
     from connections.domain.push_service import PushService
+    from connections.domain.quotas import Quotas
     from connections.domain.scheduled_sync import ScheduledSyncs
     from connections.domain.sync_page_worker import SyncPageWorker
     from connections.domain.sync_service import SyncService
@@ -164,17 +165,28 @@ def open_source(connection: Connection) -> SegmentSource:
 
 
 @cache
+def quotas() -> Quotas:
+    """The organisations' plans and monthly meters (sync pages, run starts, classified topics)."""
+    from connections.adapters.dynamodb.usage_meters import DynamoUsageMeters
+    from connections.domain.quotas import Quotas
+
+    return Quotas(DynamoUsageMeters(settings().table_name, dynamodb()))
+
+
+@cache
 def sync_service() -> SyncService:
     from connections.domain.sync_service import SyncService
 
-    return SyncService(connection_repository(), sync_run_repository(), topic_repository(), open_source, classifier)
+    return SyncService(
+        connection_repository(), sync_run_repository(), topic_repository(), open_source, classifier, quotas=quotas()
+    )
 
 
 @cache
 def topic_library() -> TopicLibrary:
     from connections.domain.topic_library import TopicLibrary
 
-    return TopicLibrary(topic_repository(), classifier)
+    return TopicLibrary(topic_repository(), classifier, quotas=quotas())
 
 
 def open_destination(connection: Connection) -> SegmentDestination:

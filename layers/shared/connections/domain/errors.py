@@ -92,3 +92,20 @@ class PushAlreadyRunning(Conflict):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"A push is already running for this connection: {run_id}")
         self.run_id = run_id
+
+
+class QuotaExceeded(DomainError):
+    """A monthly quota of the organisation's plan is used up, or too little of it is left for the work
+    asked for (429 with ``limit``, ``used``, ``resetAt`` and ``Retry-After``; domain/quotas.py).
+    Not a Conflict: nothing about the run is wrong, and waiting (or a bigger plan) is the remedy."""
+
+    def __init__(self, message: str, *, limit: int, used: int, reset_at: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+        self.used = used
+        self.reset_at = reset_at
+        self.retry_after_seconds = retry_after_seconds
+
+    def to_fields(self) -> dict[str, object]:
+        """The published fields a 429 answer carries beside ``error``."""
+        return {"limit": self.limit, "used": self.used, "resetAt": self.reset_at}

@@ -28,7 +28,13 @@ from typing import Any
 from connections.domain.access import AuthType, Caller, Scope
 from connections.domain.clock import utc_now
 from connections.domain.deadline import Deadline
-from connections.domain.errors import CredentialsUnreadable, InvalidInput, NotFound, SyncAlreadyRunning
+from connections.domain.errors import (
+    CredentialsUnreadable,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    SyncAlreadyRunning,
+)
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id
 from connections.domain.open_pages import unfinished_pages
@@ -151,7 +157,8 @@ class ScheduledSyncs:
             return _skipped("connection not found")
         except InvalidInput as refused:
             return _skipped(refused.message)
-        except (OutboundError, CredentialsUnreadable) as failure:
+        except (OutboundError, CredentialsUnreadable, QuotaExceeded) as failure:
+            # No run was stored (a run over quota is refused before it starts); the next tick tries again.
             return ScheduledStart(StartOutcome.FAILED, failure.message, replaced_run_id=replaced)
         started = self._fan_out(run, resumed=False)
         return ScheduledStart(

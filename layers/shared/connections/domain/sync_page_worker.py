@@ -4,6 +4,8 @@
 What a delivery can end in:
 - the page is processed now, or was processed before (a duplicate delivery changes nothing);
 - the message is dropped: its run is over (completed, cancelled, failed) or gone;
+- the run fails at once: the organisation's monthly classification quota cannot pay for the page
+  (a retry cannot succeed before the month ends; the run's lastError says so);
 - the message must be delivered again (``retry``): the page failed (the platform, or anything else:
   ``process_page`` releases the page and counts the attempt) and the run is still running, or another
   call holds the page. The queue redelivers it after its visibility timeout and
@@ -20,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from connections.domain.clock import SYSTEM_CLOCK, Clock
 from connections.domain.deadline import Deadline
-from connections.domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from connections.domain.errors import Conflict, DomainError, InvalidInput, NotFound, QuotaExceeded
 from connections.domain.run_lifecycle import RunEnded
 from connections.domain.scheduled_sync import scheduler_caller
 from connections.domain.sync_page_message import SyncPageMessage
@@ -91,6 +93,10 @@ class SyncPageWorker:
                 ended_now = conflict.ended_now if isinstance(conflict, RunEnded) else None
                 return PageWork(message, reason=f"sync run is {status}", run=run, finished_run=ended_now)
             return PageWork(message, retry=True, busy=True, reason=conflict.message, run=run)
+        except QuotaExceeded as exhausted:
+            # Retrying cannot help before the month ends: the run fails now, with the quota's message.
+            error = f"Page {message.page} was not processed: {exhausted.message}"
+            return PageWork(message, reason=exhausted.message, finished_run=self._fail_run(message, error))
         except DomainError as failure:  # e.g. credentials that cannot be read: worth a later attempt
             return PageWork(message, retry=True, reason=failure.message)
         if outcome.error or outcome.result is None:
@@ -124,9 +130,12 @@ class SyncPageWorker:
 
     def _give_up(self, message: SyncPageMessage, reason: str) -> SyncRun | None:
         """Fail the run after the page's last delivery failed (nothing, if it is no longer running)."""
+        return self._fail_run(message, f"Page {message.page} failed {self._max_deliveries} deliveries: {reason}")
+
+    def _fail_run(self, message: SyncPageMessage, error: str) -> SyncRun | None:
+        """Fail the message's run with ``error`` as its lastError (nothing, if it is no longer running)."""
         run = self._runs.get(message.org_id, message.run_id)
         if run is None or run.status is not RunStatus.RUNNING:
             return None
         now = self._clock.timestamp()
-        error = f"Page {message.page} failed {self._max_deliveries} deliveries: {reason}"
         return self._runs.finish(run, RunStatus.FAILED, now, last_error=error[:500], completed_at=now)

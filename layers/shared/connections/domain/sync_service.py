@@ -19,6 +19,7 @@ from connections.domain.errors import (
     CredentialsUnreadable,
     DomainError,
     InvalidInput,
+    QuotaExceeded,
     StorageThrottled,
     SyncAlreadyRunning,
 )
@@ -26,6 +27,7 @@ from connections.domain.field_mapping import map_item
 from connections.domain.idempotency import IdempotencyClaim
 from connections.domain.identifiers import RUN_PREFIX, new_id
 from connections.domain.open_pages import unfinished_pages
+from connections.domain.quotas import Charge, Meter, Quotas
 from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.storage_limits import MAX_ITEM_BYTES
 from connections.domain.sync_run import (
@@ -83,6 +85,7 @@ class SyncService:
         sleep: Callable[[float], None] = time.sleep,
         page_lease_seconds: float = PAGE_LEASE_SECONDS,
         busy_wait_seconds: float = BUSY_WAIT_SECONDS,
+        quotas: Quotas | None = None,
     ) -> None:
         self._connections = connections
         self._runs = runs
@@ -95,6 +98,7 @@ class SyncService:
         self._sleep = sleep
         self._page_lease_seconds = page_lease_seconds
         self._busy_wait_seconds = busy_wait_seconds
+        self._quotas = quotas  # None: nothing is metered
 
     # -- create -------------------------------------------------------------------------------------
 
@@ -127,8 +131,15 @@ class SyncService:
             updated_at=now,
             trigger=trigger,
         )
-        started = self._lifecycle.start(run, idempotency)
-        if started is not run:  # an earlier request with the same Idempotency-Key started it
+        # One import operation per run started, taken as the run is stored (all or nothing with it).
+        charge = self._charge(caller.org_id, Meter.IMPORTS, 1)
+        try:
+            started = self._lifecycle.start(run, idempotency)
+        except BaseException:
+            self._give_back(charge)
+            raise
+        if started is not run:  # an earlier request with the same Idempotency-Key started (and paid for) it
+            self._give_back(charge)
             return started
         if run.total_pages == 0:  # nothing to fetch: the run is complete as soon as it exists
             return self._runs.finish(run, RunStatus.COMPLETED, now, completed_at=now) or run
@@ -202,6 +213,10 @@ class SyncService:
             # not. The caller gets 409, enters the credentials again (PATCH) and goes on with the run.
             self._release(run, page, token)
             raise
+        except QuotaExceeded:
+            # Nothing was processed: the caller gets 429 and the page stays open for next month (or plan).
+            self._release(run, page, token)
+            raise
         except DomainError as failure:  # platform failures: messages safe to show
             message = failure.message
         except Exception as failure:  # a bug or a fault below us; its text may carry item data
@@ -221,10 +236,19 @@ class SyncService:
             now = self._clock.timestamp()
             finished = self._runs.finish(run, RunStatus.FAILED, now, last_error="Connection was deleted")
             return PageOutcome(finished or run, error="Connection was deleted", page=page, ended=finished is not None)
-        fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
-        result = self._ingest(connection, run, page, fetched.items)
-        updated = self._runs.commit_page(run, token, result, self._clock.timestamp())
-        if updated is None:  # the lease ran out and another call finished this page first
+        # The page's credits are reserved before its fetch (a page that would pass the quota processes
+        # nothing), settled to the items fetched, and given back if the page is not committed by this call.
+        charge = self._charge(run.org_id, Meter.CLASSIFICATIONS, _expected_items(run, page))
+        try:
+            fetched = self._open_source(connection).fetch_page(page - 1, run.page_size, deadline)
+            charge = self._settle(charge, len(fetched.items))
+            result = self._ingest(connection, run, page, fetched.items)
+            updated = self._runs.commit_page(run, token, result, self._clock.timestamp())
+        except BaseException:
+            self._give_back(charge)
+            raise
+        if updated is None:  # the lease ran out and another call finished (and paid for) this page first
+            self._give_back(charge)
             stored = self._runs.page(run.org_id, run.id, page)
             return PageOutcome(self._lifecycle.latest(run), stored.result if stored else None, page=page)
         if updated.status is not RunStatus.RUNNING:
@@ -323,6 +347,18 @@ class SyncService:
 
         return self._lifecycle.cancel(caller.org_id, connection_id, run_id, close)
 
+    # -- quotas -------------------------------------------------------------------------------------
+
+    def _charge(self, org_id: str, meter: Meter, amount: int) -> Charge | None:
+        return self._quotas.charge(org_id, meter, amount) if self._quotas else None
+
+    def _settle(self, charge: Charge | None, used: int) -> Charge | None:
+        return self._quotas.settle(charge, used) if self._quotas and charge else charge
+
+    def _give_back(self, charge: Charge | None) -> None:
+        if self._quotas and charge and charge.amount:
+            self._quotas.give_back_or_log(charge)
+
     # -- helpers ------------------------------------------------------------------------------------
 
     def _inbound_connection(self, org_id: str, connection_id: str) -> Connection:
@@ -335,3 +371,10 @@ class SyncService:
         if page < 1 or (run.total_pages is not None and page > max(run.total_pages, 1)):
             last = run.total_pages if run.total_pages is not None else "unknown"
             raise InvalidInput(f"page must be from 1 to the run's totalPages ({last})")
+
+
+def _expected_items(run: SyncRun, page: int) -> int:
+    """How many items ``page`` should hold: a full page, or what the run's total leaves for it."""
+    if run.total_items is None:
+        return run.page_size
+    return max(0, min(run.page_size, run.total_items - (page - 1) * run.page_size))

@@ -14,6 +14,7 @@ from connections.domain.clock import utc_now
 from connections.domain.errors import Conflict
 from connections.domain.identifiers import TOPIC_PREFIX
 from connections.domain.list_cursor import encode_cursor, list_position
+from connections.domain.quotas import Meter, Quotas
 from connections.domain.topic import Topic, TopicDraft, TopicQuery, TopicSource, normalise_name
 from connections.ports.classifier import Classifier
 from connections.ports.topic_repository import IngestKind, TopicRepository
@@ -49,12 +50,17 @@ class TopicPage:
 
 class TopicLibrary:
     def __init__(
-        self, topics: TopicRepository, classifier: Callable[[], Classifier], clock: Callable[[], str] = utc_now
+        self,
+        topics: TopicRepository,
+        classifier: Callable[[], Classifier],
+        clock: Callable[[], str] = utc_now,
+        quotas: Quotas | None = None,
     ) -> None:
         # The classifier is asked for when a topic is created: listing the library never loads it.
         self._topics = topics
         self._classifier = classifier
         self._clock = clock
+        self._quotas = quotas  # None: nothing is metered
 
     def list(self, caller: Caller, filters: TopicFilters) -> TopicPage:
         """The organisation's topics, newest first, filtered and paged (by page number or cursor)."""
@@ -86,7 +92,19 @@ class TopicLibrary:
         return TopicPage(listing.topics, filters.page, filters.pageSize, listing.total, next_cursor)
 
     def create(self, caller: Caller, request: CreateTopicRequest) -> Topic:
-        """A manual topic, classified on insert; a name the library already has is a 409."""
+        """A manual topic, classified on insert (one classification credit, kept when the name is a 409:
+        it was classified); a name the library already has is a 409."""
+        charge = self._quotas.charge(caller.org_id, Meter.CLASSIFICATIONS, 1) if self._quotas else None
+        try:
+            return self._create(caller, request)
+        except Conflict:
+            raise
+        except BaseException:
+            if self._quotas and charge:  # not classified and stored: a retry pays again, so this one does not
+                self._quotas.give_back_or_log(charge)
+            raise
+
+    def _create(self, caller: Caller, request: CreateTopicRequest) -> Topic:
         classification = self._classifier().classify(
             ClassifiableItem(
                 name=request.topic_name,

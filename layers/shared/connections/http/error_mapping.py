@@ -12,6 +12,7 @@ from connections.domain.errors import (
     InvalidInput,
     NotFound,
     PayloadTooLarge,
+    QuotaExceeded,
     StorageThrottled,
     Unauthenticated,
 )
@@ -28,6 +29,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], int], ...] = (
     # repairs it by entering the credentials again, so it is a conflict with the stored state.
     (CredentialsUnreadable, 409),
     (PayloadTooLarge, 413),
+    (QuotaExceeded, 429),
     # A platform that failed where the API cannot answer otherwise (sync pages, pushes).
     (OutboundError, 502),
     (StorageThrottled, 503),
@@ -61,4 +63,8 @@ def response_for(error: DomainError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="connections"'} if status == 401 else None
     if status == 503:
         headers = {"Retry-After": str(THROTTLED_RETRY_AFTER_SECONDS)}
-    return json_response(status, error_body(error.message, details), headers)
+    body = error_body(error.message, details)
+    if isinstance(error, QuotaExceeded):  # the published rate-limits page: the limit and when it resets
+        body |= error.to_fields()
+        headers = {"Retry-After": str(error.retry_after_seconds)}
+    return json_response(status, body, headers)

@@ -196,3 +196,18 @@ RUNS_BY_CONNECTION_KEY = "connectionRunsPk"
 def connection_runs_partition(org_id: str, connection_id: str, kind: str) -> str:
     """``kind``: ``SYNCRUN`` or ``PUSHRUN``."""
     return f"ORG#{org_id}#CONN#{connection_id}#{kind}S"
+
+
+# -- plans and quotas -----------------------------------------------------------------------------
+# In the organisation's partition: one plan item (absent: Enterprise) and one usage item per month.
+PLAN_SORT_KEY = "PLAN"
+USAGE_SORT_PREFIX = "USAGE#"
+
+
+def plan_key(org_id: str) -> Key:
+    return org_item_key(org_id, PLAN_SORT_KEY)
+
+
+def usage_key(org_id: str, month: str) -> Key:
+    """``month``: ``2026-02``; a new month is a new item, so counters reset by themselves."""
+    return org_item_key(org_id, USAGE_SORT_PREFIX + month)

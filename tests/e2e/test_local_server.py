@@ -143,7 +143,7 @@ def test_responses_carry_cors_headers_for_allowed_origins(base_url: str, local_s
 
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
-    assert response.headers["access-control-expose-headers"] == "retry-after"
+    assert response.headers["access-control-expose-headers"] == "retry-after,link"
 
 
 def test_body_over_ten_megabytes_is_refused_before_it_is_read(local_stack: LocalStack) -> None:

@@ -11,7 +11,7 @@ from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config, with_integers
 from connections.domain.connection_size import credential_size_problems, record_size_problems
-from connections.domain.credential_shapes import PUSH_ACCOUNT_IDS, account_id_problems, validate_credentials
+from connections.domain.credential_shapes import account_id_problems, validate_credentials
 from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_id
@@ -19,6 +19,7 @@ from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.sync_schedules import SyncSchedules
+from connections.profiles.registry import profile_of
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
     from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
@@ -46,7 +47,7 @@ def _validate(
     if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
         problems += validate_credentials(credentials, platform, config.get("auth_type"))
         problems += credential_size_problems(credentials)
-    key = PUSH_ACCOUNT_IDS.get(platform)
+    key = profile_of(platform).push_account_id
     if not problems and key is not None:
         known = credentials if credentials is not None else ({key: "stored"} if stored_hold_account_id else {})
         problems += account_id_problems(platform, direction, config, known)
@@ -58,7 +59,7 @@ def _stored_credentials_hold_account_id(current: Connection) -> bool:
     Trade Desk's provider id): the connection pushed without it in config when they were last checked.
     They are not decrypted to look (this function holds no key for that), so a PATCH without
     credentials that removes the id from config, or starts pushing, has to bring them again."""
-    key = PUSH_ACCOUNT_IDS.get(current.platform)
+    key = profile_of(current.platform).push_account_id
     return key is not None and current.has_credentials and current.direction.pushes and not current.config.get(key)
 
 

@@ -1,10 +1,10 @@
 """One push batch of 25 segments against a platform that takes 100 ms per segment create: the batch's
-platform calls in parallel (the platform's ``PLATFORM_CONCURRENCY``) against one at a time.
+platform calls in parallel (the platform profile's ``push_concurrency``) against one at a time.
 
 The request goes through the API Gateway emulator (authorizer, then the real ``push_batch`` handler)
 against moto in this process, with a session token; the platform is a fake on 127.0.0.1 in this
 process whose segment create answers after 100 ms. Sequential is the same batch with the platform's
-entry in ``PLATFORM_CONCURRENCY`` set to 1 in this process.
+profile's ``push_concurrency`` set to 1 in this process.
 
 Run alone: ``.venv/bin/python bench/bench_push_batch.py`` (prints the markdown section).
 """
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LAYER_PATH = PROJECT_ROOT / "layers" / "shared"
@@ -95,17 +95,20 @@ from bench.harness import bench_environment, new_container  # noqa: E402
 
 @contextmanager
 def platform_concurrency(platform_name: str, workers: int) -> Iterator[None]:
-    """``PLATFORM_CONCURRENCY`` of one platform set to ``workers`` while the block runs."""
-    from connections.domain import push_service
+    """The push concurrency of one platform's profile set to ``workers`` while the block runs."""
+    import dataclasses
+
     from connections.domain.platforms import Platform as PlatformName
+    from connections.profiles import registry
 
     key = PlatformName(platform_name)
-    saved = push_service.PLATFORM_CONCURRENCY[key]
-    push_service.PLATFORM_CONCURRENCY[key] = workers
+    profiles = cast(dict[PlatformName, Any], registry.PROFILES)
+    saved = profiles[key]
+    profiles[key] = dataclasses.replace(saved, push_concurrency=workers)
     try:
         yield
     finally:
-        push_service.PLATFORM_CONCURRENCY[key] = saved
+        profiles[key] = saved
 
 
 class Api:
@@ -204,12 +207,11 @@ def measure() -> None:
 
 
 def render(load: float) -> str:
-    from connections.domain.platforms import Platform as PlatformName
-    from connections.domain.push_service import PLATFORM_CONCURRENCY
+    from connections.profiles.registry import profile_of
 
     rows = []
     for platform in PLATFORMS:
-        workers = PLATFORM_CONCURRENCY[PlatformName(platform.name)]
+        workers = profile_of(platform.name).push_concurrency
         concurrent = statistics.median(platform.timings["concurrent"])
         sequential = statistics.median(platform.timings["sequential"])
         waves = math.ceil(SEGMENTS / workers)
@@ -234,7 +236,7 @@ def render(load: float) -> str:
             f"segment create answers after {CREATE_LATENCY_SECONDS * 1000:.0f} ms (The Trade Desk's rate staging call "
             "after each create is not slowed).",
             "",
-            "- **Concurrent**: the shipped `PLATFORM_CONCURRENCY`; **sequential**: the same batch with the",
+            "- **Concurrent**: the shipped `push_concurrency` of each profile; **sequential**: the same batch with the",
             "  platform's entry set to 1.",
             "- Each measurement is a fresh connection and run, so every segment is a create; one untimed warm-up",
             f"  batch per platform first; {REPETITIONS} repetitions of each mode, interleaved, alternating which",

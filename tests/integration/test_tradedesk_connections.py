@@ -119,6 +119,49 @@ def test_patch_keeps_a_provider_id_in_config_or_in_the_stored_credentials(api: A
     assert "credentials.provider_id" in problems(dropped)
 
 
+@pytest.fixture
+def decrypts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The connection ids whose stored credentials the handlers decrypt."""
+    from connections.adapters.kms_credential_cipher import KmsCredentialCipher
+
+    calls: list[str] = []
+    original = KmsCredentialCipher.decrypt
+
+    def counted(self: Any, ciphertext: bytes, *, org_id: str, connection_id: str) -> dict[str, str]:
+        calls.append(connection_id)
+        return original(self, ciphertext, org_id=org_id, connection_id=connection_id)
+
+    monkeypatch.setattr(KmsCredentialCipher, "decrypt", counted)
+    return calls
+
+
+def test_patch_finds_the_provider_id_in_the_stored_credentials(api: ApiClient, decrypts: list[str]) -> None:
+    stored = {"api_key": API_KEY, "provider_id": "acme"}
+    both = api.post("/api/connections", connection({"provider_id": "acme"}, stored)).json()["id"]
+    inbound = connection({"base_url": "https://api.example.com/segments"}, stored, direction="inbound")
+    pulling = api.post("/api/connections", inbound).json()["id"]
+    config_only = api.post("/api/connections", connection({"provider_id": "acme"}, {"api_key": API_KEY})).json()["id"]
+
+    dropped = api.patch(f"/api/connections/{both}", {"config": {"provider_id": None}})
+    renamed = api.patch(f"/api/connections/{both}", {"name": "Renamed"})
+    pushing = api.patch(f"/api/connections/{pulling}", {"direction": "bidirectional"})
+    refused = api.patch(f"/api/connections/{config_only}", {"config": {"provider_id": None}})
+    kept = api.patch(f"/api/connections/{config_only}", {"name": "Renamed"})
+
+    assert dropped.status == 200, dropped.text
+    assert dropped.json()["config"] == {}
+    assert renamed.status == 200
+    assert pushing.status == 200, pushing.text
+    assert refused.status == 400
+    assert problems(refused) == {
+        "credentials.provider_id": "The Trade Desk needs provider_id in credentials or config.provider_id"
+    }
+    assert kept.status == 200
+    # One decrypt for each PATCH that left an id to find; none once the record vouches for it, none
+    # while config holds it.
+    assert decrypts == [both, pulling, config_only]
+
+
 def test_full_push_and_repush_with_the_ids_in_credentials(push_api: ApiClient) -> None:  # noqa: F811
     topic_ids = create_topics(push_api, 30)
     with tradedesk_fake(ids_in_credentials=True) as fake:

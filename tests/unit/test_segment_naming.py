@@ -9,7 +9,6 @@ from connections.domain.classification import Classification
 from connections.domain.errors import InvalidInput
 from connections.domain.platforms import Platform
 from connections.domain.segment_naming import (
-    NAME_RULES,
     TEMPLATES,
     render,
     segment_description,
@@ -18,6 +17,7 @@ from connections.domain.segment_naming import (
     topic_fields,
 )
 from connections.domain.topic import Topic, TopicSource
+from connections.profiles.registry import profile_of
 
 GOLF = Classification("644", "Interest", ("Interest", "Sports", "Golf"), "B2C", 0.95, "rules-1.0.0")
 STAMP = "2026-01-01T00:00:00.000Z"
@@ -84,7 +84,7 @@ def test_a_custom_api_keeps_markup_but_not_control_characters() -> None:
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_long_names_are_cut_on_a_word_boundary_within_the_limit(platform: Platform) -> None:
-    limit = NAME_RULES[platform].max_name
+    limit = profile_of(platform).name_rules.max_name
     name = segment_name(topic(" ".join(["golfers"] * 100)), platform, "name")
 
     assert len(name) <= limit

@@ -14,6 +14,7 @@ from connections.domain.classification import Classification
 from connections.domain.connection_config import validate_config
 from connections.domain.platforms import Direction, Platform
 from connections.domain.topic import Topic, TopicSource, normalise_name
+from connections.profiles.registry import profile_of
 from tests.support.watchdog import finishes
 
 N = 100_000
@@ -73,9 +74,9 @@ def test_segment_names_of_adversarial_topics(platform: Platform) -> None:
 
     short = _topic("Golf" + " >" * 40 + " Fans", description="Golf > fans")
     assert name == segment_naming.segment_name(short, platform, None)
-    assert len(name) <= segment_naming.NAME_RULES[platform].max_name
+    assert len(name) <= profile_of(platform).name_rules.max_name
     assert description == "Golf…"  # cut at the limit, dangling separators dropped
-    assert len(description) <= segment_naming.NAME_RULES[platform].max_description
+    assert len(description) <= profile_of(platform).name_rules.max_description
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from connections.domain.clock import utc_now
 from connections.domain.connection import Connection
 from connections.domain.connection_config import credential_urls_changed, merge_config, validate_config, with_integers
 from connections.domain.connection_size import credential_size_problems, record_size_problems
-from connections.domain.credential_shapes import PUSH_ACCOUNT_IDS, account_id_problems, validate_credentials
+from connections.domain.credential_shapes import account_id_problems, validate_credentials
 from connections.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from connections.domain.idempotency import IdempotencyClaim, IdempotentReplay, ensure_same_request
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id, new_id
@@ -19,6 +19,7 @@ from connections.domain.platforms import ConnectionStatus, Direction, Platform
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.credential_cipher import CredentialCipher
 from connections.ports.sync_schedules import SyncSchedules
+from connections.profiles.registry import profile_of
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
     from connections.domain.connection_requests import CreateConnectionRequest, UpdateConnectionRequest
@@ -46,7 +47,7 @@ def _validate(
     if credentials is not None and not any(p.field == "config.auth_type" for p in problems):
         problems += validate_credentials(credentials, platform, config.get("auth_type"))
         problems += credential_size_problems(credentials)
-    key = PUSH_ACCOUNT_IDS.get(platform)
+    key = profile_of(platform).push_account_id
     if not problems and key is not None:
         known = credentials if credentials is not None else ({key: "stored"} if stored_hold_account_id else {})
         problems += account_id_problems(platform, direction, config, known)
@@ -56,9 +57,8 @@ def _validate(
 def _stored_credentials_hold_account_id(current: Connection) -> bool:
     """Whether the stored credentials were accepted as holding the platform's account id (such as The
     Trade Desk's provider id): the connection pushed without it in config when they were last checked.
-    They are not decrypted to look (this function holds no key for that), so a PATCH without
-    credentials that removes the id from config, or starts pushing, has to bring them again."""
-    key = PUSH_ACCOUNT_IDS.get(current.platform)
+    Otherwise ``ConnectionService._stored_account_id`` decrypts them to look, when it has to."""
+    key = profile_of(current.platform).push_account_id
     return key is not None and current.has_credentials and current.direction.pushes and not current.config.get(key)
 
 
@@ -161,7 +161,9 @@ class ConnectionService:
         config = current.config
         if request.config is not None:
             config = with_integers(merge_config(current.config, request.config))
-        vouched = _stored_credentials_hold_account_id(current)
+        vouched = _stored_credentials_hold_account_id(current) or (
+            request.credentials is None and self._stored_account_id(current, direction, config)
+        )
         _validate(current.platform, direction, config, request.credentials, vouched)
         if current.has_credentials and request.credentials is None:
             _require_credentials_for_new_hosts(current.config, config)
@@ -233,6 +235,21 @@ class ConnectionService:
                 self._schedules.put(connection.org_id, connection.id, before, exists=True)
             else:
                 self._schedules.remove(connection.org_id, connection.id)
+
+    def _stored_account_id(self, current: Connection, direction: Direction, config: Mapping[str, Any]) -> bool:
+        """Whether the stored credentials hold the account id a PATCH without credentials leaves the
+        connection needing (config no longer has it, or the connection starts pushing): they are
+        decrypted to look only then, once, so the caller need not enter them again."""
+        key = profile_of(current.platform).push_account_id
+        if key is None or not direction.pushes or config.get(key) or not current.has_credentials:
+            return False
+        if self._cipher is None:  # a wiring mistake, as in _encrypt
+            raise RuntimeError("this function is not configured to handle credentials")
+        ciphertext = self._repository.get_encrypted_credentials(current.org_id, current.id)
+        if ciphertext is None:
+            return False
+        stored = self._cipher.decrypt(ciphertext, org_id=current.org_id, connection_id=current.id)
+        return bool(stored.get(key))
 
     def _encrypt(self, connection: Connection, credentials: Mapping[str, str] | None) -> bytes | None:
         if credentials is None:

@@ -20,9 +20,10 @@ from connections.domain.errors import CredentialsUnreadable, NotFound
 from connections.domain.field_mapping import map_item
 from connections.domain.identifiers import CONNECTION_PREFIX, is_valid_id
 from connections.domain.outbound_errors import OutboundError
-from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, ConnectionStatus
+from connections.domain.platforms import ConnectionStatus
 from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.platforms import PlatformClients
+from connections.profiles.registry import profile_of
 
 MAX_SAMPLE_BYTES = 8 * 1024
 UNREADABLE_CREDENTIALS = "Stored credentials could not be read; enter the credentials again"
@@ -88,7 +89,7 @@ class ConnectionTester:
         source = self._platforms.source(connection.platform.value, connection.config, credentials)
         page = source.fetch_page(0, 1, deadline)
         if not page.items:
-            name = PLATFORM_DISPLAY_NAMES[connection.platform]
+            name = profile_of(connection.platform).display_name
             return {"itemCount": 0, "sampleItem": None, "message": f"Connected to {name} API; it returned no items"}
         sample = page.items[0]
         mapped = map_item(sample, connection.config.get("field_mappings"))

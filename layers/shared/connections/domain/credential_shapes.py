@@ -1,4 +1,5 @@
-"""Which credential keys each platform takes (checked at create/update; values are never echoed)."""
+"""How a credential set is checked (at create/update; values are never echoed); the keys each platform
+takes are in its profile (connections/profiles/)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from connections.domain.errors import FieldProblem
-from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, Direction, Platform
+from connections.domain.platforms import Direction, Platform
+from connections.profiles.registry import profile_of
 
 MAX_CREDENTIAL_KEYS = 10
 MAX_CREDENTIAL_LENGTH = 8192
@@ -21,40 +23,8 @@ SECRET_CREDENTIAL_KEYS = frozenset({"password", "client_secret", "api_key", "tok
 # searched for in platform answers (credential_redaction.py): they appear there as data, not as leaks.
 IDENTIFIER_CREDENTIAL_KEYS = frozenset({"provider_id", "brand_id"})
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-# An id a platform's pushes cannot do without, taken from credentials or config under the same key.
-PUSH_ACCOUNT_IDS: Mapping[Platform, str] = {Platform.TRADEDESK: "provider_id"}
 # Matched whole (fullmatch): with .match and "$", "api_key\n" passed as a name.
 _KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-
-# Each platform: the keys it accepts, and the alternative sets of keys that make a complete login.
-PLATFORM_CREDENTIALS: Mapping[Platform, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
-    # OAuth2 password grant (account id + secret key) or client-credentials grant, and the org id
-    # every call sends as LR-Org-Id (required by LiveRamp).
-    Platform.LIVERAMP: (
-        frozenset({"username", "password", "client_id", "client_secret", "org_id"}),
-        (frozenset({"username", "password", "org_id"}), frozenset({"client_id", "client_secret", "org_id"})),
-    ),
-    # A long-lived API token, or login + password exchanged at POST /v3/authentication; the data
-    # provider id and an optional brand id where AudienceGPT's guide puts them (or in config).
-    Platform.TRADEDESK: (
-        frozenset({"api_key", "login", "password", "provider_id", "brand_id"}),
-        (frozenset({"api_key"}), frozenset({"login", "password"})),
-    ),
-    # Username + API key exchanged for a one-hour token (inbound reads), and/or AWS keys that write
-    # the taxonomy files to the connection's S3 bucket (without them: the function's own role).
-    Platform.INDEXEXCHANGE: (
-        frozenset({"username", "key", "aws_access_key_id", "aws_secret_access_key"}),
-        (frozenset({"username", "key"}), frozenset({"aws_access_key_id", "aws_secret_access_key"})),
-    ),
-}
-
-# Custom APIs: what each auth_type needs.
-CUSTOM_API_CREDENTIALS: Mapping[str, tuple[frozenset[str], tuple[frozenset[str], ...]]] = {
-    "bearer": (frozenset({"token", "api_key"}), (frozenset({"token"}), frozenset({"api_key"}))),
-    "basic": (frozenset({"username", "password"}), (frozenset({"username", "password"}),)),
-    "api_key": (frozenset({"api_key"}), (frozenset({"api_key"}),)),
-    "none": (frozenset(), (frozenset(),)),
-}
 
 
 def validate_credentials(
@@ -74,12 +44,8 @@ def validate_credentials(
     if problems:
         return problems
 
-    if platform is Platform.CUSTOM_API:
-        allowed, complete_sets = CUSTOM_API_CREDENTIALS[auth_type or "none"]
-        context = f"auth_type '{auth_type or 'none'}'"
-    else:
-        allowed, complete_sets = PLATFORM_CREDENTIALS[platform]
-        context = f"platform {platform.value}"
+    shape, context = profile_of(platform).credential_shape(auth_type)
+    allowed, complete_sets = shape.accepted, shape.complete_sets
     for key in credentials:
         if key not in allowed:
             accepted = ", ".join(sorted(allowed)) or "none"
@@ -102,8 +68,9 @@ def account_id_problems(
     """A pushing connection's missing account id, such as The Trade Desk's provider id, checked at
     create and update so that the first push does not find it missing. Given in both places, the
     credentials' value is the one used (the adapter reads them first)."""
-    key = PUSH_ACCOUNT_IDS.get(platform)
+    profile = profile_of(platform)
+    key = profile.push_account_id
     if key is None or not direction.pushes or config.get(key) or credentials.get(key):
         return []
-    name = PLATFORM_DISPLAY_NAMES[platform]
+    name = profile.display_name
     return [FieldProblem(f"credentials.{key}", f"{name} needs {key} in credentials or config.{key}")]

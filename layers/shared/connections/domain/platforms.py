@@ -1,4 +1,5 @@
-"""The platforms a connection can point at, and the directions data can flow."""
+"""The platforms a connection can point at, and the directions data can flow (what each platform
+adds is in its profile, connections/profiles/)."""
 
 from __future__ import annotations
 
@@ -31,11 +32,3 @@ class Direction(StrEnum):
 class ConnectionStatus(StrEnum):
     ACTIVE = "active"
     ERROR = "error"
-
-
-PLATFORM_DISPLAY_NAMES = {
-    Platform.LIVERAMP: "LiveRamp",
-    Platform.TRADEDESK: "The Trade Desk",
-    Platform.INDEXEXCHANGE: "Index Exchange",
-    Platform.CUSTOM_API: "Custom",
-}

@@ -37,7 +37,6 @@ from connections.domain.outbound_errors import (
     UpstreamStatusError,
     UpstreamUnavailable,
 )
-from connections.domain.platforms import PLATFORM_DISPLAY_NAMES, Platform
 from connections.domain.run_lifecycle import RunLifecycle, connection_of_org
 from connections.domain.segment_naming import template_for
 from connections.domain.segment_specs import segment_spec
@@ -48,6 +47,7 @@ from connections.ports.connection_repository import ConnectionRepository
 from connections.ports.platforms import SegmentDestination
 from connections.ports.push_repository import PushRepository
 from connections.ports.topic_repository import TopicRepository
+from connections.profiles.registry import profile_of
 
 if TYPE_CHECKING:  # the routes validate them; the service only reads their fields
     from connections.domain.activation_requests import StartPushRequest
@@ -59,11 +59,6 @@ CLAIM_LEASE_SECONDS = 120.0
 # A segment whose batch failed (raised) or whose platform failed for now (429, 5xx, timeout) this many
 # times fails the run; a platform's refusal (4xx) is an error of that segment at once.
 MAX_PUSH_ATTEMPTS = 5
-# Platforms that refuse a segment without a price (LiveRamp: every permitted use case is priced).
-PRICED_PLATFORMS = frozenset({Platform.LIVERAMP})
-# Calls to one platform in flight at once within a batch. The Trade Desk publishes no rate limits (a 429
-# is expected and retried): 4 is a cautious choice, not a documented number.
-PLATFORM_CONCURRENCY = {Platform.TRADEDESK: 4, Platform.LIVERAMP: 8, Platform.INDEXEXCHANGE: 8, Platform.CUSTOM_API: 8}
 
 
 @dataclass(frozen=True)
@@ -136,9 +131,9 @@ class PushService:
             # An empty key is a key like any other (unknown), not a request for the default.
             request.templateKey if request.templateKey is not None else connection.config.get("template_key"),
         )
-        if connection.platform in PRICED_PLATFORMS and request.cpm is None and "default_cpm" not in connection.config:
+        if profile_of(connection.platform).priced and request.cpm is None and "default_cpm" not in connection.config:
             raise InvalidInput(
-                f"{PLATFORM_DISPLAY_NAMES[connection.platform]} needs a price for each permitted use case",
+                f"{profile_of(connection.platform).display_name} needs a price for each permitted use case",
                 [FieldProblem("cpm", "is required when the connection has no default_cpm")],
             )
         topic_ids = list(dict.fromkeys(request.segmentIds))
@@ -255,7 +250,7 @@ class PushService:
         left claimed and returned as the batch's failure, after its siblings' outcomes are written (they
         were pushed: dropping their outcomes would push them twice)."""
         topics = self._topics.get_many(run.org_id, [activation.topic_id for activation in claimed])
-        workers = PLATFORM_CONCURRENCY[connection.platform]
+        workers = profile_of(connection.platform).push_concurrency
         with ThreadPoolExecutor(max_workers=min(workers, len(claimed))) as pool:
             pushed = list(
                 pool.map(

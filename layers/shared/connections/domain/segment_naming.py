@@ -2,7 +2,7 @@
 chosen by ``templateKey`` (request) or the connection's ``template_key``, then fitted to the platform's
 length limit and character rules.
 
-Built-in templates (``TEMPLATES``) and the default per platform (``PLATFORM_DEFAULT_TEMPLATE``):
+Built-in templates (``TEMPLATES``) and the default per platform (its profile's ``default_template``):
 
 - ``name``: ``{{name}}``
 - ``iab_path``: ``{{tier_path}} > {{name}}``  (LiveRamp, The Trade Desk)
@@ -18,46 +18,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from connections.domain.errors import InvalidInput
 from connections.domain.platforms import Platform
 from connections.domain.topic import Topic
+from connections.profiles.registry import profile_of
 
 TEMPLATES: Mapping[str, str] = {
     "name": "{{name}}",
     "iab_path": "{{tier_path}} > {{name}}",
     "iab_code": "{{name}} (IAB {{iab_code}})",
     "provider": "{{tier1}} > {{name}}",
-}
-PLATFORM_DEFAULT_TEMPLATE: Mapping[Platform, str] = {
-    Platform.LIVERAMP: "iab_path",
-    Platform.TRADEDESK: "iab_path",
-    Platform.INDEXEXCHANGE: "iab_code",
-    Platform.CUSTOM_API: "name",
-}
-
-
-@dataclass(frozen=True)
-class NameRules:
-    """A platform's limits: name and description lengths, and characters it refuses."""
-
-    max_name: int
-    max_description: int
-    refused: re.Pattern[str]
-
-
-# Control characters never; the named platforms also refuse markup openers and quote characters.
-# ">" stays: it is the taxonomy path separator the default templates use.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_MARKUP = re.compile(r"[\x00-\x1f\x7f<\"\\{}|^`]")
-NAME_RULES: Mapping[Platform, NameRules] = {
-    Platform.LIVERAMP: NameRules(255, 1000, _MARKUP),
-    Platform.TRADEDESK: NameRules(128, 1024, _MARKUP),
-    # Index Exchange: externalSegmentName is at most 255 UTF-8 characters (adapters/platforms/indexexchange.py).
-    Platform.INDEXEXCHANGE: NameRules(255, 500, _MARKUP),
-    Platform.CUSTOM_API: NameRules(255, 2000, _CONTROL),
 }
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\s*\}\}")
 _SPACES = re.compile(r"\s+")
@@ -72,7 +44,7 @@ _EMPTY_SEPARATORS = re.compile(r"^\s*+>[\s>]*+|(?<![\s>])(?=\s*+>)[\s>]*+\Z|\(\s
 
 def template_for(platform: Platform, template_key: str | None) -> str:
     """The template text for a key (or the platform's default); an unknown key is a 400."""
-    key = template_key if template_key is not None else PLATFORM_DEFAULT_TEMPLATE[platform]
+    key = template_key if template_key is not None else profile_of(platform).default_template
     if key not in TEMPLATES:
         raise InvalidInput(f"Unknown template '{key}'; known templates: {', '.join(sorted(TEMPLATES))}")
     return TEMPLATES[key]
@@ -126,13 +98,13 @@ def fit(text: str, limit: int, refused: re.Pattern[str]) -> str:
 
 def segment_name(topic: Topic, platform: Platform, template_key: str | None) -> str:
     """The name a topic gets on a platform now."""
-    rules = NAME_RULES[platform]
+    rules = profile_of(platform).name_rules
     return fit(render(template_for(platform, template_key), topic_fields(topic)), rules.max_name, rules.refused)
 
 
 def segment_description(topic: Topic, platform: Platform) -> str:
     """The description a topic gets on a platform: its own, else its taxonomy placement."""
-    rules = NAME_RULES[platform]
+    rules = profile_of(platform).name_rules
     fields = topic_fields(topic)
     placement = (
         render("IAB Audience Taxonomy 1.1 {{iab_code}}: {{tier_path}}", fields) if topic.classification else None

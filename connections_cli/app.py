@@ -22,7 +22,7 @@ keys_app = typer.Typer(no_args_is_help=True)
 app.add_typer(keys_app, name="keys", help="API keys: create, list, revoke.")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 DONE_STATUSES = {"completed", "failed", "cancelled"}
 
 
@@ -155,10 +155,10 @@ def runs(ctx: typer.Context, conn: str) -> None:
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[counts]}"),
         TextColumn("{task.fields[rate]}"),
+        BarColumn(bar_width=20),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -173,7 +173,9 @@ def _drive(state: Context, conn: str, kind: str, run_id: str) -> dict[str, Any]:
     done_key, total_key = ("processedPages", "totalPages") if kind == "sync" else ("processedBatches", "totalBatches")
     status = state.api.get(f"{base}/status")
     with _progress() as progress:
-        task = progress.add_task(f"{kind} {run_id}", total=status.get(total_key), counts="", rate="")
+        task = progress.add_task(
+            "pages" if kind == "sync" else "batches", total=status.get(total_key), counts="", rate=""
+        )
         while status["status"] not in DONE_STATUSES:
             try:
                 answer = state.api.post(step)

@@ -267,7 +267,8 @@ def push(
 def main() -> None:
     """The console script: an API error is one line on stderr and its exit code, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click answers a typer.Exit with its code instead of exiting.
+        code = app(standalone_mode=False)
     except ApiError as error:
         errors.print(f"error: {error}", markup=False, highlight=False)
         raise SystemExit(error.exit_code) from None
@@ -282,3 +283,4 @@ def main() -> None:
     except KeyboardInterrupt:
         errors.print("interrupted")
         raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -120,3 +120,29 @@ def test_an_unreachable_api_is_one_line(monkeypatch, capsys) -> None:
     code, _, err = run(monkeypatch, capsys, "--token", "t", "list")
     assert code == 1
     assert err.strip() == "error: Cannot reach http://api.test: ConnectError: Connection refused"
+
+
+def test_ctrl_c_cancels_the_run_after_confirming(fake, monkeypatch, capsys) -> None:
+    handle = fake.handle
+
+    def interrupted(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/page") and fake.pages_done == 1:
+            raise KeyboardInterrupt
+        if request.url.path.endswith("/cancel"):
+            fake.calls.append(f"{request.method} {request.url.path}")
+            return httpx.Response(200, json={**fake.status(), "status": "cancelled"})
+        return handle(request)
+
+    fake.handle = interrupted
+    asked: list[str] = []
+
+    def confirm(text: str, default: bool) -> bool:
+        asked.append(text)
+        return True
+
+    monkeypatch.setattr(cli.typer, "confirm", confirm)
+    code, out, _ = run(monkeypatch, capsys, "--token", "good", "--json", "sync", "conn_1", "--follow")
+    assert code == 1
+    assert asked == ["Cancel run run_1?"]
+    assert fake.calls[-1] == "POST /api/connections/conn_1/sync/run/run_1/cancel"
+    assert json.loads(out[out.index("{\n") :])["status"] == "cancelled"

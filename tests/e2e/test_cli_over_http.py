@@ -14,6 +14,7 @@ import pytest
 from connections_cli import app as cli
 from tests.e2e.local_stack import LocalStack, bearer, unique_org
 from tests.fakes.http_server import FakeHttpServer
+from tests.fakes.platforms import custom_api_fake
 from tests.fakes.segment_catalogue import CATALOGUE_CREDENTIALS, CATALOGUE_PATH, SegmentCatalogue, catalogue_items
 
 pytestmark = pytest.mark.e2e
@@ -103,3 +104,34 @@ def test_a_bad_token_exits_3_and_usage_exits_2(local_stack, monkeypatch, capsys)
     assert err.startswith("error: HTTP 401") and len(err.strip().splitlines()) == 1
     code, _, err = connections(monkeypatch, capsys, local_stack, "not-a-token", "push", "conn_x")
     assert code == 2
+
+
+def test_push_follow_pushes_every_topic(local_stack, monkeypatch, capsys) -> None:
+    token = local_stack.session_token(unique_org())
+    api = httpx.Client(base_url=local_stack.base_url, headers=bearer(token), timeout=60)
+    tag = unique_org("t")[-6:]
+    topic_ids = []
+    for number in range(30):
+        response = api.post("/api/topics", json={"topic_name": f"Luxury Shoppers {tag} {number}"})
+        assert response.status_code == 201, response.text
+        topic_ids.append(response.json()["id"])
+    with custom_api_fake() as fake:
+        body = {
+            "name": "custom out",
+            "platform": "custom_api",
+            "direction": "outbound",
+            "config": fake.outbound_config(),
+            "credentials": fake.credentials,
+        }
+        response = api.post("/api/connections", json=body)
+        assert response.status_code == 201, response.text
+        connection_id = response.json()["id"]
+        topics = [argument for topic_id in topic_ids for argument in ("--topics", topic_id)]
+        code, out, err = connections(
+            monkeypatch, capsys, local_stack, token, "--json", "push", connection_id, *topics, "--follow"
+        )
+    api.close()
+    assert code == 0, err
+    final = json.loads(out[out.index("{\n") :])
+    assert (final["status"], final["successCount"], final["errorCount"]) == ("completed", 30, 0)
+    assert "batches 2/2" in out

@@ -25,7 +25,7 @@ dev: $(STAMP)
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared functions local tests bench lambda_build
+	$(BIN)/mypy layers/shared functions local connections_cli tests bench lambda_build
 	$(BIN)/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 # What CI runs: the checks, then the whole suite with branch coverage (the total is the report's last line).

@@ -37,6 +37,9 @@ class ScriptedSource:
         total = len(self.items) if self.report_total else None
         return FetchedPage(self.items[start : start + page_size], total)
 
+    def count_items(self, deadline: Deadline) -> int | None:
+        return self.fetch_page(0, 1, deadline).total
+
 
 class RecordingDestination:
     """Accepts every segment (ids ``seg_1``, ``seg_2``...) unless ``failures`` queues an exception for

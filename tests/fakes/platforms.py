@@ -47,6 +47,7 @@ IX_TOKEN_PATH = "/auth/oauth/token"
 IX_SEGMENTS_PATH = "/api/segments"
 CUSTOM_BASE_PATH = "/api"
 CUSTOM_SEGMENTS_PATH = "/api/segments"
+CUSTOM_COUNT_PATH = "/api/count"
 
 
 def sample_segments(count: int, prefix: str = "seg") -> list[dict[str, Any]]:
@@ -220,8 +221,14 @@ class CustomApiFake:
         count_path: str | None = "data.total",
         total: int = 7,
         echo: bool = False,
+        count_endpoint: bool = False,
+        required_headers: dict[str, str] | None = None,
     ) -> None:
         self.server = server
+        # With ``count_endpoint`` the total is answered at CUSTOM_COUNT_PATH (at ``count_path``) and
+        # never in a page; every request must carry ``required_headers`` (a 400 otherwise).
+        self.count_endpoint = count_endpoint
+        self.required_headers = required_headers or {}
         # A careless platform: with ``echo`` every answer repeats the credential it was sent (in each
         # listed item, in an ``X-Echo-Credential`` header and in the ids of created segments), and the
         # next ``echo_errors`` listing or create calls fail with a 422 whose message quotes it.
@@ -247,6 +254,7 @@ class CustomApiFake:
         }[auth_type]
         server.route("GET", CUSTOM_BASE_PATH, self._authorised(lambda _request: FakeResponse.json({"ok": True})))
         server.route("GET", CUSTOM_SEGMENTS_PATH, self._authorised(self._list))
+        server.route("GET", CUSTOM_COUNT_PATH, self._authorised(self._count))
         server.route("POST", CUSTOM_SEGMENTS_PATH, self._authorised(self._create))
         server.route("PUT", CUSTOM_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._update))
         server.route("DELETE", CUSTOM_SEGMENTS_PATH + "/{segment_id}", self._authorised(self._delete))
@@ -261,6 +269,10 @@ class CustomApiFake:
             "api_key_header": self.api_key_header,
         }
         config |= {key: value for key, value in optional.items() if value is not None}
+        if self.count_endpoint:
+            config["count_url"] = self.server.url + CUSTOM_COUNT_PATH
+        if self.required_headers:
+            config["headers"] = dict(self.required_headers)
         if self.pagination != "page":
             config["pagination"] = self.pagination
         if self.first_page != 1:
@@ -290,6 +302,9 @@ class CustomApiFake:
                 accepted = True
             if not accepted:
                 return FakeResponse.json({"error": "unauthorized"}, 401)
+            missing = [name for name, value in self.required_headers.items() if request.header(name) != value]
+            if missing:
+                return FakeResponse.json({"error": f"missing header {missing[0]}"}, 400)
             if not self.echo:
                 return handler(request)
             presented = self._presented(request)
@@ -335,8 +350,15 @@ class CustomApiFake:
             return FakeResponse.json(items)
         document: dict[str, Any] = {}
         _place(document, self.items_path, items)
-        if self.count_path is not None:
+        if self.count_path is not None and not self.count_endpoint:
             _place(document, self.count_path, len(self.items))
+        return FakeResponse.json(document)
+
+    def _count(self, request: RecordedRequest) -> FakeResponse:
+        if not self.count_endpoint or self.count_path is None:
+            return FakeResponse.json({"error": "no count endpoint"}, 404)
+        document: dict[str, Any] = {}
+        _place(document, self.count_path, len(self.items))
         return FakeResponse.json(document)
 
     def _create(self, request: RecordedRequest) -> FakeResponse:

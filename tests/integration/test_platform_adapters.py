@@ -18,10 +18,11 @@ from connections.adapters.outbound.safe_client import SafeHttpClient
 from connections.adapters.platforms.factory import PlatformClientFactory
 from connections.adapters.platforms.platform_errors import IncompleteConnection, UndocumentedOperation
 from connections.adapters.platforms.token_cache import TokenCache
-from connections.domain.outbound_errors import MalformedResponse, UpstreamStatusError
+from connections.domain.outbound_errors import MalformedResponse, TargetNotAllowed, UpstreamStatusError
 from connections.ports.platforms import SegmentSpec
 from tests.fakes.platforms import (
     CUSTOM_BASE_PATH,
+    CUSTOM_COUNT_PATH,
     CUSTOM_SEGMENTS_PATH,
     IX_SEGMENTS_PATH,
     IX_TOKEN_PATH,
@@ -682,3 +683,61 @@ def test_indexexchange_token_lifetime_follows_the_answer(http: SafeHttpClient) -
         source.fetch_page(0, 5, deadline())
 
         assert fake.token_requests() == 2
+
+
+# ---------------------------------------------------------------------------------- custom count_url
+def test_custom_source_counts_at_the_count_url_with_the_same_auth_and_headers(
+    factory: PlatformClientFactory, logs: CapturedLogs
+) -> None:
+    with custom_api_fake(total=7, count_endpoint=True, required_headers={"X-Tenant": "acme"}) as fake:
+        source = factory.source("custom_api", fake.inbound_config(), fake.credentials)
+        total = source.count_items(deadline())
+        page = source.fetch_page(0, 3, deadline())
+
+        assert total == 7
+        assert page.items == fake.items[:3]
+        assert page.total is None  # the pages of this API carry no count
+        counted = fake.server.requests_to("GET", CUSTOM_COUNT_PATH)
+        assert len(counted) == 1
+        assert fake.server.requests_to("GET", CUSTOM_SEGMENTS_PATH)[0].query == {"page": ["1"], "page_size": ["3"]}
+        for sent in (counted[0], fake.server.requests_to("GET", CUSTOM_SEGMENTS_PATH)[0]):
+            assert sent.header("x-tenant") == "acme"
+            assert sent.header("authorization") == f"Bearer {fake.credentials['token']}"
+        assert_no_secrets(fake, logs, page)
+
+
+def test_custom_source_without_a_count_url_counts_with_one_probe_page(factory: PlatformClientFactory) -> None:
+    with custom_api_fake(total=7) as fake:
+        total = factory.source("custom_api", fake.inbound_config(), fake.credentials).count_items(deadline())
+
+        assert total == 7
+        assert [request.query for request in fake.server.requests_to("GET", CUSTOM_SEGMENTS_PATH)] == [
+            {"page": ["1"], "page_size": ["1"]}
+        ]
+        assert fake.server.requests_to("GET", CUSTOM_COUNT_PATH) == []
+
+
+def test_the_fake_refuses_a_request_without_its_required_headers(factory: PlatformClientFactory) -> None:
+    with custom_api_fake(count_endpoint=True, required_headers={"X-Tenant": "acme"}) as fake:
+        config = fake.inbound_config()
+        del config["headers"]
+        source = factory.source("custom_api", config, fake.credentials)
+
+        with pytest.raises(UpstreamStatusError):
+            source.count_items(deadline())
+        with pytest.raises(UpstreamStatusError):
+            source.fetch_page(0, 1, deadline())
+
+
+def test_a_count_url_on_a_private_address_is_refused_before_it_is_called(tokens: TokenCache) -> None:
+    # The count endpoint goes through the same safe client as the pages: the same address rules.
+    public_only = PlatformClientFactory(SafeHttpClient(), token_cache=tokens)
+    config = {
+        "base_url": "https://api.example.com/segments",
+        "count_url": "https://169.254.169.254/latest/meta-data/",
+        "count_path": "total",
+        "auth_type": "none",
+    }
+
+    with pytest.raises(TargetNotAllowed):
+        public_only.source("custom_api", config, {}).count_items(deadline())

@@ -295,6 +295,9 @@ def test_a_page_that_crashes_its_last_delivery_fails_the_run(
                 raise RuntimeError("bug while reading page 2")
             return self._source.fetch_page(page_index, page_size, deadline)
 
+        def count_items(self, deadline: Any) -> Any:
+            return self._source.count_items(deadline)
+
     monkeypatch.setattr(wiring, "open_source", lambda connection: CrashingSource(real_open_source(connection)))
     short_visibility(scheduling)
     connection_id = create_scheduled(api, catalogue)

@@ -106,3 +106,36 @@ def test_update_rejects_platform_change_and_bumps_version() -> None:
     stored = repository.get("org_a", created.id)
     assert stored is not None
     assert stored.name == "m"
+
+
+def test_count_url_is_a_url_with_a_count_path_on_pulling_connections() -> None:
+    base = {"base_url": "https://a.example.com/segments", "count_path": "total"}
+    assert problems(base | {"count_url": "https://a.example.com/segments/count"}) == {}
+    assert problems({"base_url": base["base_url"], "count_url": "https://a.example.com/count"}) == {
+        "config.count_path": "is required with count_url (where its answer holds the total)"
+    }
+    assert problems(base | {"count_url": "ftp://a.example.com/count"}) == {
+        "config.count_url": "must be an absolute http(s) URL"
+    }
+    assert "user name or password" in problems(base | {"count_url": "https://u:p@a.example.com/c"})["config.count_url"]
+    outbound = problems({"count_url": "https://a.example.com/c"}, Platform.CUSTOM_API, Direction.OUTBOUND)
+    assert outbound == {"config.count_url": "'count_url' applies only to inbound or bidirectional connections"}
+
+
+def test_changing_the_count_url_needs_the_credentials_again() -> None:
+    from connections.domain.connection_config import credential_urls_changed
+
+    before = {"base_url": "https://a.example.com/s", "count_url": "https://a.example.com/count"}
+    assert credential_urls_changed(before, before | {"count_url": "https://elsewhere.example.com/count"}) == [
+        "count_url"
+    ]
+    assert credential_urls_changed(before, {"base_url": before["base_url"]}) == ["count_url"]
+    assert credential_urls_changed(before, dict(before)) == []
+
+
+def test_extra_headers_cannot_replace_the_api_key_header() -> None:
+    config = {"base_url": "https://a.example.com", "auth_type": "api_key", "api_key_header": "X-Partner"}
+    assert problems(config | {"headers": {"X-Tenant": "acme"}}) == {}
+    assert problems(config | {"headers": {"x-partner": "guess"}}) == {
+        "config.headers": "'x-partner' is the api_key_header; it cannot be overridden"
+    }

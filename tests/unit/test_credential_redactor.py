@@ -129,6 +129,9 @@ def test_a_source_is_redacted_and_its_errors_too() -> None:
                 raise UpstreamStatusError(422, f"Platform returned HTTP 422: {SECRET}")
             return FetchedPage([{"name": f"Seen {SECRET}"}], 1)
 
+        def count_items(self, deadline: Deadline) -> int | None:
+            return 1
+
     source = RedactingSource(Echoing(), CredentialRedactor(CREDENTIALS))
     deadline = Deadline.after(5)
 

@@ -43,6 +43,8 @@ _COMMON_KEYS: Mapping[str, ConfigKey] = {
     "base_url": ConfigKey(url, credential_url=True, inbound=True),
     "items_path": ConfigKey(text(DOTTED_PATH, "a dotted path such as data.segments"), inbound=True),
     "count_path": ConfigKey(text(DOTTED_PATH, "a dotted path such as data.total"), inbound=True),
+    # A separate count endpoint (the sync guide's), read at count_path; credentials go there too.
+    "count_url": ConfigKey(url, credential_url=True, inbound=True),
     "page_param": ConfigKey(text(PARAM_NAME, "a query parameter name"), inbound=True),
     "page_size_param": ConfigKey(text(PARAM_NAME, "a query parameter name"), inbound=True),
     "field_mappings": ConfigKey(field_mappings, inbound=True),
@@ -114,7 +116,22 @@ def validate_config(config: Mapping[str, Any], platform: Platform, direction: Di
                 problems.append(FieldProblem(f"config.{key}", message))
     if direction.pulls and "base_url" not in config:
         problems.append(FieldProblem("config.base_url", "is required for inbound and bidirectional connections"))
+    problems += _auth_header_problems(config) if not problems else []
+    if direction.pulls and "count_url" in config and "count_path" not in config:
+        message = "is required with count_url (where its answer holds the total)"
+        problems.append(FieldProblem("config.count_path", message))
     return problems
+
+
+def _auth_header_problems(config: Mapping[str, Any]) -> list[FieldProblem]:
+    """Extra headers never replace the auth header (the client would send the credential's value
+    anyway, and a header of the same name in plaintext config says the user meant to put a secret there)."""
+    headers, auth_header = config.get("headers"), config.get("api_key_header")
+    if not isinstance(headers, dict) or not isinstance(auth_header, str):
+        return []
+    clashing = [name for name in headers if name.lower() == auth_header.lower()]
+    message = "is the api_key_header; it cannot be overridden"
+    return [FieldProblem("config.headers", f"'{name}' {message}") for name in clashing]
 
 
 CREDENTIAL_URL_KEYS = frozenset(key for key, spec in CONFIG_KEYS.items() if spec.credential_url)

@@ -157,6 +157,14 @@ class RedactingSource:
             raise
         return FetchedPage(self._redactor.value(page.items), page.total)
 
+    def count_items(self, deadline: Deadline) -> int | None:
+        """The wrapped source's total (a number); its errors redacted."""
+        try:
+            return self._source.count_items(deadline)
+        except Exception as error:
+            self._redactor.error(error)
+            raise
+
 
 class RedactingDestination:
     """A ``SegmentDestination`` whose answers and errors carry no credential value."""

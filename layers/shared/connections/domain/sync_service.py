@@ -110,14 +110,14 @@ class SyncService:
         idempotency: IdempotencyClaim | None = None,
         trigger: str = "api",
     ) -> SyncRun:
-        """Count the items (count_path, or one probe page) and store a running run."""
+        """Count the items (count_path, from count_url or one probe page) and store a running run."""
         connection = self._inbound_connection(caller.org_id, connection_id)
         earlier = self._lifecycle.earlier_run(caller.org_id, idempotency)
         if earlier is not None:
             return earlier
         self._lifecycle.ensure_idle(connection.org_id, connection.id)
         page_size = int(connection.config.get("page_size", DEFAULT_PAGE_SIZE))
-        total = self._open_source(connection).fetch_page(0, 1, deadline).total
+        total = self._open_source(connection).count_items(deadline)
         now = self._clock.timestamp()
         run = SyncRun(
             id=new_id(RUN_PREFIX),

@@ -45,6 +45,10 @@ class SegmentSource(Protocol):
         """Page ``page_index`` (0-based; the adapter applies first_page/offset conventions)."""
         ...
 
+    def count_items(self, deadline: Deadline) -> int | None:
+        """The total the platform reports (its count endpoint, or a probe page); None when it gives none."""
+        ...
+
 
 class SegmentDestination(Protocol):
     """Receives segments (outbound connections)."""

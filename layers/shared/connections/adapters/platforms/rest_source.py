@@ -3,7 +3,9 @@
 ``GET {base_url}?{page_param}=...&{page_size_param}=...`` with the connection's extra ``headers``
 and auth. Pages are numbered from ``first_page`` (default 1) with ``pagination: page`` (default),
 or counted in items with ``pagination: offset``. Items are read at ``items_path`` (the whole
-document when unset) and the total at ``count_path`` (none when unset).
+document when unset) and the total at ``count_path`` (none when unset): in the answer of
+``count_url`` when the API has a separate count endpoint (``GET {count_url}`` with the same auth
+and headers), else in a page's answer.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class RestSegmentSource:
         self._base_url = str(config["base_url"])
         self._items_path = config.get("items_path")
         self._count_path = config.get("count_path")
+        self._count_url = config.get("count_url")
         self._by_offset = config.get("pagination") == "offset"
         default_param = DEFAULT_OFFSET_PARAM if self._by_offset else DEFAULT_PAGE_PARAM
         self._page_param = config.get("page_param") or default_param
@@ -56,4 +59,13 @@ class RestSegmentSource:
             raise ValueError("page_index must be >= 0 and page_size >= 1")
         response = self._client.send("GET", self._base_url, deadline, params=self.page_params(page_index, page_size))
         document = response.json()
-        return FetchedPage(items=items_at(document, self._items_path), total=count_at(document, self._count_path))
+        # With a count endpoint, count_path names a field of its answer, not of a page's.
+        page_count_path = None if self._count_url else self._count_path
+        return FetchedPage(items=items_at(document, self._items_path), total=count_at(document, page_count_path))
+
+    def count_items(self, deadline: Deadline) -> int | None:
+        """The total at ``count_path``: from ``count_url`` when set, else from a probe page of one item."""
+        if not self._count_url:
+            return self.fetch_page(0, 1, deadline).total
+        response = self._client.send("GET", str(self._count_url), deadline)
+        return count_at(response.json(), self._count_path)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from connections.domain.topic_library import TopicLibrary
     from connections.ports.classifier import Classifier
     from connections.ports.credential_cipher import CredentialCipher
+    from connections.ports.event_publisher import EventPublisher
     from connections.ports.platforms import PlatformClients, SegmentDestination, SegmentSource
     from connections.ports.session_verifier import SessionVerifier
     from connections.ports.sync_page_queue import SyncPageQueue
@@ -171,6 +172,14 @@ def quotas() -> Quotas:
     from connections.domain.quotas import Quotas
 
     return Quotas(DynamoUsageMeters(settings().table_name, dynamodb()))
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    """Where run and health events go for webhook delivery; nowhere until a delivery is configured."""
+    from connections.domain.events import DiscardedEvents
+
+    return DiscardedEvents()
 
 
 @cache

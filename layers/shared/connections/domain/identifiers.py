@@ -11,6 +11,7 @@ RUN_PREFIX = "run"
 TOPIC_PREFIX = "tp"
 ACTIVATION_PREFIX = "act"
 API_KEY_PREFIX = "key"
+EVENT_PREFIX = "evt"
 
 _ID_PATTERN = re.compile(r"^(?P<prefix>[a-z]+)_[0-9A-HJKMNP-TV-Z]{26}$")
 
